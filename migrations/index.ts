@@ -1,0 +1,4 @@
+import { Init1764000000000 } from './1764000000000-init';
+
+/** Every migration, in order. Landed migrations are never edited; add new ones. */
+export const MIGRATIONS = [Init1764000000000];

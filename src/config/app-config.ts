@@ -1,0 +1,41 @@
+export type Platform = 'microsoft' | 'slack' | 'webex' | 'zoom';
+export const PLATFORMS: readonly Platform[] = ['microsoft', 'slack', 'webex', 'zoom'];
+
+export interface OAuthClientConfig {
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/**
+ * The typed, validated environment of SPEC §9, built once by `loadConfig` and injected
+ * everywhere as this class. Nothing else reads `process.env`.
+ */
+export class AppConfig {
+  port!: number;
+  host!: string;
+  publicBaseUrl!: string;
+  /** Unset: the embedded PostgreSQL under `dataDir/pg` is started. */
+  databaseUrl?: string;
+  dataDir!: string;
+  vaultKeys?: string;
+  adminApiKey?: string;
+  logLevel!: string;
+  refreshSweepIntervalMs!: number;
+  refreshConcurrency!: number;
+  healReminderScheduleMs!: number[];
+  healProbeIntervalMs!: number;
+  connectLinkTtlMs!: number;
+  microsoft!: OAuthClientConfig & {
+    authorityHost: string;
+    botAppId?: string;
+    botAppSecret?: string;
+    botServiceUrl?: string;
+  };
+  slack!: OAuthClientConfig & { apiUrl: string; authorizeUrl: string };
+  webex!: OAuthClientConfig & { apiUrl: string; botToken?: string };
+  zoom!: OAuthClientConfig & { oauthUrl: string; apiUrl: string; botJid?: string };
+
+  get embeddedDatabase(): boolean {
+    return this.databaseUrl === undefined;
+  }
+}

@@ -1,0 +1,63 @@
+import { ConfigError, loadConfig } from './load-config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.publicBaseUrl).toBe('http://localhost:3000');
+    expect(c.embeddedDatabase).toBe(true);
+    expect(c.refreshSweepIntervalMs).toBe(30_000);
+    expect(c.refreshConcurrency).toBe(64);
+    expect(c.healReminderScheduleMs).toEqual([3_600_000, 86_400_000, 259_200_000]);
+    expect(c.healProbeIntervalMs).toBe(900_000);
+    expect(c.connectLinkTtlMs).toBe(7 * 86_400_000);
+    expect(c.microsoft.authorityHost).toBe('https://login.microsoftonline.com');
+    expect(c.slack.apiUrl).toBe('https://slack.com/api/');
+    expect(c.webex.apiUrl).toBe('https://webexapis.com/v1');
+    expect(c.zoom.oauthUrl).toBe('https://zoom.us');
+    expect(c.zoom.apiUrl).toBe('https://api.zoom.us/v2');
+  });
+
+  it('reads durations, plain http base URLs and PUBLIC_BASE_URL from PORT', () => {
+    const c = loadConfig({
+      PORT: '8080',
+      REFRESH_SWEEP_INTERVAL: '250ms',
+      HEAL_REMINDER_SCHEDULE: '1m,2h',
+      CONNECT_LINK_TTL: '1d',
+      MICROSOFT_AUTHORITY_HOST: 'http://127.0.0.1:4010/',
+      DATABASE_URL: 'postgres://u:p@db:5432/autoheal',
+    });
+    expect(c.publicBaseUrl).toBe('http://localhost:8080');
+    expect(c.refreshSweepIntervalMs).toBe(250);
+    expect(c.healReminderScheduleMs).toEqual([60_000, 7_200_000]);
+    expect(c.connectLinkTtlMs).toBe(86_400_000);
+    expect(c.microsoft.authorityHost).toBe('http://127.0.0.1:4010');
+    expect(c.embeddedDatabase).toBe(false);
+  });
+
+  it.each([
+    ['PORT', 'abc', /PORT/],
+    ['PORT', '70000', /PORT/],
+    ['REFRESH_SWEEP_INTERVAL', '30', /REFRESH_SWEEP_INTERVAL must be a positive duration/],
+    ['HEAL_PROBE_INTERVAL', '0m', /HEAL_PROBE_INTERVAL/],
+    ['HEAL_REMINDER_SCHEDULE', '1h,soon', /HEAL_REMINDER_SCHEDULE must be a comma-separated list/],
+    ['REFRESH_CONCURRENCY', '0', /REFRESH_CONCURRENCY/],
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be a postgres/],
+    ['PUBLIC_BASE_URL', 'not a url', /PUBLIC_BASE_URL/],
+    ['SLACK_API_URL', 'ftp://slack', /SLACK_API_URL/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+    ['ADMIN_API_KEY', 'short', /ADMIN_API_KEY must be at least 32 characters/],
+  ])('rejects %s=%s with one clear line naming it', (name, value, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = (error as Error).message;
+    expect(text).toMatch(message);
+    expect(text).not.toContain('\n');
+    if (name === 'ADMIN_API_KEY') expect(text).not.toContain(value);
+  });
+});

@@ -1,0 +1,39 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../common/auth';
+import { MetricsService } from './metrics.service';
+import { ReadinessService } from './readiness.service';
+
+@ApiTags('operations')
+@Controller()
+@Public()
+export class ObservabilityController {
+  constructor(
+    private readonly readiness: ReadinessService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  @Get('health/live')
+  @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({ description: 'The process is up' })
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({ description: '`{status: "ok", details: {database: "up", ...}}`' })
+  @ApiServiceUnavailableResponse({ description: 'Not ready: `details` says which part is down' })
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    const report = await this.readiness.check();
+    reply.status(report.status === 'ok' ? 200 : 503);
+    return report;
+  }
+
+  @Get('metrics')
+  @ApiExcludeEndpoint()
+  async scrape(@Res() reply: FastifyReply) {
+    reply.header('Content-Type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  }
+}

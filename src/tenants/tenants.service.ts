@@ -1,0 +1,103 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { QueryFailedError, Repository } from 'typeorm';
+import { Caller, canSeeTenant } from '../common/auth';
+import { AppError, ProblemCode } from '../common/problem';
+import { UUID } from '../common/strings';
+import { Platform } from '../config/app-config';
+import { TenantEntity } from './tenant.entity';
+import { CreateTenantDto, TenantBotDto, TenantView, UpdateTenantDto } from './tenants.dto';
+
+/** Which bot settings each platform takes (SPEC §5). */
+const BOT_KEYS: Record<Platform, readonly (keyof TenantBotDto)[]> = {
+  microsoft: ['serviceUrl'],
+  slack: ['botToken'],
+  webex: [],
+  zoom: ['accountId'],
+};
+
+function checkBot(platform: Platform, bot: TenantBotDto | undefined): void {
+  if (!bot) return;
+  const allowed = BOT_KEYS[platform];
+  const errors = (Object.keys(bot) as (keyof TenantBotDto)[])
+    .filter((key) => bot[key] !== undefined && !allowed.includes(key))
+    .map((key) => ({ field: `bot.${key}`, message: `is not a ${platform} bot setting (allowed: ${allowed.join(', ') || 'none'})` }));
+  if (errors.length > 0) {
+    throw new AppError(ProblemCode.ValidationFailed, errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
+  }
+  if (bot.botToken !== undefined) {
+    throw new AppError(ProblemCode.Unprocessable, 'Bot secrets are not accepted until the vault is configured.');
+  }
+}
+
+export function toTenantView(t: TenantEntity): TenantView {
+  return {
+    id: t.id,
+    platform: t.platform,
+    externalId: t.externalId,
+    name: t.name,
+    admins: t.admins,
+    bot: { ...t.bot },
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class TenantsService {
+  constructor(@InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>) {}
+
+  async create(caller: Caller, input: CreateTenantDto): Promise<TenantView> {
+    if (caller.tenantIds !== null) throw new AppError(ProblemCode.Forbidden, 'Only an admin key scoped to every tenant ("*") can create tenants.');
+    checkBot(input.platform, input.bot);
+    try {
+      const saved = await this.tenants.save(
+        this.tenants.create({
+          platform: input.platform,
+          externalId: input.externalId,
+          name: input.name,
+          admins: input.admins.map(cleanAdmin),
+          bot: nonSecretBot(input.bot),
+        }),
+      );
+      return toTenantView(saved);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new AppError(ProblemCode.Conflict, `A ${input.platform} tenant with externalId "${input.externalId}" already exists.`);
+      }
+      throw error;
+    }
+  }
+
+  async get(caller: Caller, id: string): Promise<TenantView> {
+    return toTenantView(await this.find(caller, id));
+  }
+
+  async update(caller: Caller, id: string, input: UpdateTenantDto): Promise<TenantView> {
+    const tenant = await this.find(caller, id);
+    checkBot(tenant.platform, input.bot);
+    if (input.name !== undefined) tenant.name = input.name;
+    if (input.admins !== undefined) tenant.admins = input.admins.map(cleanAdmin);
+    if (input.bot !== undefined) tenant.bot = nonSecretBot(input.bot);
+    return toTenantView(await this.tenants.save(tenant));
+  }
+
+  /** Reads a tenant the caller may see; anything else is a 404, never a 403. */
+  async find(caller: Caller, id: string): Promise<TenantEntity> {
+    const tenant = UUID.test(id) && canSeeTenant(caller, id) ? await this.tenants.findOne({ where: { id } }) : null;
+    if (!tenant) throw new AppError(ProblemCode.NotFound, 'No such tenant.');
+    return tenant;
+  }
+}
+
+function cleanAdmin(a: { userExternalId: string; email?: string; displayName?: string }) {
+  return { userExternalId: a.userExternalId, ...(a.email ? { email: a.email } : {}), ...(a.displayName ? { displayName: a.displayName } : {}) };
+}
+
+function nonSecretBot(bot: TenantBotDto | undefined) {
+  return { ...(bot?.serviceUrl ? { serviceUrl: bot.serviceUrl } : {}), ...(bot?.accountId ? { accountId: bot.accountId } : {}) };
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as { code?: string } | undefined)?.code === '23505';
+}
