@@ -13,6 +13,8 @@ export interface EmbeddedOptions {
   dataDir: string;
   /** Where PostgreSQL's own messages go; they are noisy, so the caller picks a level. */
   log?: (message: string) => void;
+  /** A fixed port (tests that restart the server); default: a free one. */
+  port?: number;
   /** Extra `postgres -c` settings, e.g. `max_connections=300`. */
   settings?: Record<string, string>;
 }
@@ -35,7 +37,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const password = fresh ? await writeNewPassword(passwordFile) : (await fs.readFile(passwordFile, 'utf8')).trim();
   if (!fresh) await stopOrphanedServer(databaseDir);
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const lines: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir,
