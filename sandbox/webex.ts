@@ -49,7 +49,7 @@ export function createWebex(ctx: PlatformContext): PlatformModule {
 
   function tokenBody(user: SandboxUser, scopes: string[], refreshToken: string): Record<string, unknown> {
     const record = state.refreshTokens.get(refreshToken);
-    const remaining = record ? Math.max(0, Math.floor((record.expiresAt - Date.now()) / 1000)) : 0;
+    const remaining = record ? Math.max(0, Math.round((record.expiresAt - Date.now()) / 1000)) : 0;
     return {
       access_token: state.issueAccess(user, scopes, randomToken(24) + '_'),
       expires_in: state.accessSeconds,
