@@ -54,7 +54,7 @@ describe('the service process on the embedded default', () => {
       body: JSON.stringify({ platform: 'zoom', externalId: 'acct-9', name: 'Kept', admins: [] }),
     });
     expect(created.status).toBe(201);
-    const tenantId = (await created.json()).id;
+    const tenantId = ((await created.json()) as { id: string }).id;
     first.proc.kill('SIGTERM');
     expect(await exited(first.proc)).toBe(0);
 

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       CONNECT_LINK_TTL: '1d',
       MICROSOFT_AUTHORITY_HOST: 'http://127.0.0.1:4010/',
       DATABASE_URL: 'postgres://u:p@db:5432/autoheal',
+      VAULT_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
     });
     expect(c.publicBaseUrl).toBe('http://localhost:8080');
     expect(c.refreshSweepIntervalMs).toBe(250);
@@ -47,6 +48,9 @@ describe('loadConfig', () => {
     ['SLACK_API_URL', 'ftp://slack', /SLACK_API_URL/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['ADMIN_API_KEY', 'short', /ADMIN_API_KEY must be at least 32 characters/],
+    ['VAULT_KEYS', 'k1:c2hvcnQ=', /VAULT_KEYS key "k1" must be 32 bytes/],
+    ['VAULT_KEYS', `k1:${Buffer.alloc(32).toString('base64')},k1:${Buffer.alloc(32).toString('base64')}`, /key "k1" appears twice/],
+    ['DATABASE_URL', 'postgres://u:p@db/x', /VAULT_KEYS is required when DATABASE_URL is set/],
   ])('rejects %s=%s with one clear line naming it', (name, value, message) => {
     let error: unknown;
     try {
@@ -58,6 +62,6 @@ describe('loadConfig', () => {
     const text = (error as Error).message;
     expect(text).toMatch(message);
     expect(text).not.toContain('\n');
-    if (name === 'ADMIN_API_KEY') expect(text).not.toContain(value);
+    if (name === 'ADMIN_API_KEY' || name === 'VAULT_KEYS') expect(text).not.toContain(value.split(':')[1] ?? value);
   });
 });

@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import { Type } from 'class-transformer';
 import * as path from 'node:path';
+import { parseKeyring } from '../vault/keyring';
 import { AppConfig } from './app-config';
 import { parseDuration, parseDurationList } from './duration';
 
@@ -107,6 +108,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (errors.length > 0) {
     const lines = errors.map((err) => `${err.property} ${Object.values(err.constraints ?? {}).join('; ')}`);
     throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+  }
+  if (e.DATABASE_URL && !e.VAULT_KEYS) {
+    throw new ConfigError('Invalid configuration: VAULT_KEYS is required when DATABASE_URL is set (id:base64 32-byte key, e.g. k1:$(openssl rand -base64 32))');
+  }
+  if (e.VAULT_KEYS) {
+    try {
+      parseKeyring(e.VAULT_KEYS);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+    }
   }
   const port = e.PORT ?? 3000;
   const config = Object.assign(new AppConfig(), {

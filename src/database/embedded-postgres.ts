@@ -79,17 +79,49 @@ async function writeNewPassword(file: string): Promise<string> {
   return password;
 }
 
+interface RunningServer {
+  pid: number;
+  port: number;
+  /** Whether the process that started it is gone (the service was killed). */
+  orphaned: boolean;
+}
+
+/** The PostgreSQL that holds `databaseDir`, from its `postmaster.pid`, if one is running. */
+async function runningServer(databaseDir: string): Promise<RunningServer | undefined> {
+  const text = await fs.readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8').catch(() => '');
+  const lines = text.split('\n');
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('postgres')) return undefined;
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  // Orphans are re-parented to init or a subreaper; a live node parent is a running service.
+  const parent = ppid > 1 ? await fs.readFile(`/proc/${ppid}/cmdline`, 'utf8').catch(() => '') : '';
+  return { pid, port: Number(lines[3]), orphaned: !/(^|\/)node\0/.test(parent) };
+}
+
+/**
+ * The URL of the embedded PostgreSQL a running service started for `dataDir`, so that
+ * commands (vault rotation) can work beside it instead of starting a second server.
+ */
+export async function findRunningEmbedded(dataDir: string): Promise<string | undefined> {
+  const server = await runningServer(path.join(dataDir, 'pg'));
+  if (!server || server.orphaned) return undefined;
+  const password = (await fs.readFile(path.join(dataDir, 'pg.password'), 'utf8')).trim();
+  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${server.port}/postgres`;
+}
+
 /**
  * After a SIGKILL of the service, its PostgreSQL child survives and still holds the data
- * directory. Ask it for a fast shutdown (only if the pid really is a postgres process).
+ * directory: ask it for a fast shutdown. A server whose service is still alive is another
+ * running instance: refuse rather than pull its database away.
  */
 async function stopOrphanedServer(databaseDir: string): Promise<void> {
-  const pidFile = path.join(databaseDir, 'postmaster.pid');
-  const text = await fs.readFile(pidFile, 'utf8').catch(() => '');
-  const pid = Number(text.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (!cmdline.includes('postgres')) return;
+  const server = await runningServer(databaseDir);
+  if (!server) return;
+  if (!server.orphaned) throw new Error(`another running service uses ${databaseDir}; stop it first or set DATA_DIR`);
+  const { pid } = server;
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');

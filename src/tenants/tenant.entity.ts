@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { Platform } from '../config/app-config';
 
 export interface TenantAdmin {
@@ -15,12 +15,16 @@ export interface TenantBotSettings {
 
 @Entity('tenants')
 export class TenantEntity {
-  @PrimaryGeneratedColumn('uuid') id!: string;
+  /** Assigned by the service before insert: the vault binds the bot secret to it. */
+  @PrimaryColumn('uuid') id!: string;
   @Column({ type: 'varchar', length: 16 }) platform!: Platform;
   @Column({ name: 'external_id', type: 'varchar', length: 255 }) externalId!: string;
   @Column({ type: 'varchar', length: 200 }) name!: string;
   @Column({ type: 'jsonb', default: () => "'[]'" }) admins!: TenantAdmin[];
   @Column({ type: 'jsonb', default: () => "'{}'" }) bot!: TenantBotSettings;
+  /** The Slack bot token, sealed by the vault (binding `tenant:<id>` / `bot_token`). */
+  @Column({ name: 'bot_secret', type: 'bytea', nullable: true }) botSecret!: Buffer | null;
+  @Column({ name: 'vault_key_id', type: 'varchar', length: 32, nullable: true }) vaultKeyId!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }

@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
 import { Caller, canSeeTenant } from '../common/auth';
 import { AppError, ProblemCode } from '../common/problem';
 import { UUID } from '../common/strings';
 import { Platform } from '../config/app-config';
+import { Secret } from '../vault/secret';
+import { Vault } from '../vault/vault';
 import { TenantEntity } from './tenant.entity';
 import { CreateTenantDto, TenantBotDto, TenantView, UpdateTenantDto } from './tenants.dto';
 
@@ -25,9 +28,6 @@ function checkBot(platform: Platform, bot: TenantBotDto | undefined): void {
   if (errors.length > 0) {
     throw new AppError(ProblemCode.ValidationFailed, errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
   }
-  if (bot.botToken !== undefined) {
-    throw new AppError(ProblemCode.Unprocessable, 'Bot secrets are not accepted until the vault is configured.');
-  }
 }
 
 export function toTenantView(t: TenantEntity): TenantView {
@@ -37,7 +37,7 @@ export function toTenantView(t: TenantEntity): TenantView {
     externalId: t.externalId,
     name: t.name,
     admins: t.admins,
-    bot: { ...t.bot },
+    bot: { ...t.bot, ...(t.platform === 'slack' ? { botTokenConfigured: t.botSecret !== null } : {}) },
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
@@ -45,21 +45,24 @@ export function toTenantView(t: TenantEntity): TenantView {
 
 @Injectable()
 export class TenantsService {
-  constructor(@InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>) {}
+  constructor(
+    @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
+    private readonly vault: Vault,
+  ) {}
 
   async create(caller: Caller, input: CreateTenantDto): Promise<TenantView> {
     if (caller.tenantIds !== null) throw new AppError(ProblemCode.Forbidden, 'Only an admin key scoped to every tenant ("*") can create tenants.');
     checkBot(input.platform, input.bot);
     try {
-      const saved = await this.tenants.save(
-        this.tenants.create({
-          platform: input.platform,
-          externalId: input.externalId,
-          name: input.name,
-          admins: input.admins.map(cleanAdmin),
-          bot: nonSecretBot(input.bot),
-        }),
-      );
+      const tenant = this.tenants.create({
+        id: randomUUID(),
+        platform: input.platform,
+        externalId: input.externalId,
+        name: input.name,
+        admins: input.admins.map(cleanAdmin),
+      });
+      this.setBot(tenant, input.bot);
+      const saved = await this.tenants.save(tenant);
       return toTenantView(saved);
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -78,8 +81,20 @@ export class TenantsService {
     checkBot(tenant.platform, input.bot);
     if (input.name !== undefined) tenant.name = input.name;
     if (input.admins !== undefined) tenant.admins = input.admins.map(cleanAdmin);
-    if (input.bot !== undefined) tenant.bot = nonSecretBot(input.bot);
+    if (input.bot !== undefined) this.setBot(tenant, input.bot);
     return toTenantView(await this.tenants.save(tenant));
+  }
+
+  /** The tenant's Slack bot token, opened from the vault. */
+  botToken(tenant: TenantEntity): Secret | undefined {
+    return tenant.botSecret ? this.vault.open(tenant.botSecret, botTokenBinding(tenant.id)) : undefined;
+  }
+
+  /** Replaces the bot settings whole; a secret goes to the vault, bound to this tenant. */
+  private setBot(tenant: TenantEntity, bot: TenantBotDto | undefined): void {
+    tenant.bot = nonSecretBot(bot);
+    tenant.botSecret = bot?.botToken ? this.vault.seal(new Secret(bot.botToken), botTokenBinding(tenant.id)) : null;
+    tenant.vaultKeyId = tenant.botSecret ? this.vault.activeKeyId : null;
   }
 
   /** Reads a tenant the caller may see; anything else is a 404, never a 403. */
@@ -89,6 +104,8 @@ export class TenantsService {
     return tenant;
   }
 }
+
+const botTokenBinding = (tenantId: string) => ({ owner: `tenant:${tenantId}`, purpose: 'bot_token' });
 
 function cleanAdmin(a: { userExternalId: string; email?: string; displayName?: string }) {
   return { userExternalId: a.userExternalId, ...(a.email ? { email: a.email } : {}), ...(a.displayName ? { displayName: a.displayName } : {}) };

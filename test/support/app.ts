@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,11 @@ import { runMigrations } from '../../src/database/migrate';
 import { createTestDatabase } from './database';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789';
+
+/** A fresh random keyring (`k1:<32 random bytes>`), or one with the given ids. */
+export function testKeyring(...ids: string[]): string {
+  return (ids.length ? ids : ['k1']).map((id) => `${id}:${randomBytes(32).toString('base64')}`).join(',');
+}
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -35,6 +41,7 @@ export async function startTestApp(env: Record<string, string> = {}, shared?: { 
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'autoheal-app-')),
     PORT: '0',
     LOG_LEVEL: 'silent',
+    VAULT_KEYS: testKeyring(),
     ...env,
   });
   await runMigrations(databaseUrl);

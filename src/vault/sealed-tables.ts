@@ -1,0 +1,16 @@
+/**
+ * Every table that stores vault ciphertexts. Each has `id uuid`, the listed `bytea`
+ * columns, and `vault_key_id` (the key all of the row's ciphertexts use, indexed), which
+ * lets readiness list the key ids in use and rotation find what is left to move without
+ * reading ciphertexts. A feature that stores a secret adds its table here.
+ */
+export interface SealedTable {
+  table: string;
+  /** The binding owner is `<owner>:<row id>`. */
+  owner: string;
+  columns: readonly { column: string; purpose: string }[];
+}
+
+export const SEALED_TABLES: readonly SealedTable[] = [
+  { table: 'tenants', owner: 'tenant', columns: [{ column: 'bot_secret', purpose: 'bot_token' }] },
+];
