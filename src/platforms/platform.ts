@@ -1,0 +1,135 @@
+import type { Platform } from '../config/app-config';
+import type { Secret } from '../vault/secret';
+
+/**
+ * The contracts every platform implements. Platforms know nothing of the database, the
+ * vault or heal: they take plaintext credentials (`Secret`) as arguments and return
+ * results or throw a `ProviderFailure`.
+ */
+
+export interface TokenSet {
+  accessToken: Secret;
+  /** Absent when the platform did not return one: keep the current refresh token. */
+  refreshToken?: Secret;
+  accessTokenExpiresAt: Date;
+  /** Known from the wire (`refresh_token_expires_in`) or the platform's documented lifetime. */
+  refreshTokenExpiresAt?: Date;
+  /** Scopes the platform says it granted. */
+  scopes: string[];
+  tokenType: string;
+}
+
+/** Who completed OAuth (SPEC §9): the connection's natural key comes from here. */
+export interface Identity {
+  userExternalId: string;
+  tenantExternalId: string;
+  displayName?: string;
+  email?: string;
+}
+
+export interface AuthorizeRequest {
+  state: string;
+  /** PKCE S256 challenge of the verifier kept server-side. */
+  codeChallenge: string;
+  redirectUri: string;
+  /** Microsoft: the Entra tenant id to sign in to (else `organizations`). */
+  tenantExternalId?: string;
+  /** A user id or e-mail to pre-fill, when the link named a user. */
+  loginHint?: string;
+}
+
+export interface CodeExchangeRequest {
+  code: string;
+  codeVerifier: string;
+  redirectUri: string;
+  tenantExternalId?: string;
+}
+
+export interface RefreshRequest {
+  refreshToken: Secret;
+  tenantExternalId: string;
+  userExternalId: string;
+  /** The scopes granted so far (Microsoft asks for them again). */
+  scopes: string[];
+}
+
+export interface OAuthProvider {
+  readonly platform: Platform;
+  /** False when the platform has no credentials configured. */
+  readonly enabled: boolean;
+  /** The scopes a user connection requests, least privilege (the scope catalog). */
+  readonly requiredScopes: readonly string[];
+  authorizeUrl(request: AuthorizeRequest): string;
+  exchangeCode(request: CodeExchangeRequest): Promise<{ tokens: TokenSet; identity: Identity }>;
+  refresh(request: RefreshRequest): Promise<TokenSet>;
+  /** Revokes upstream where the platform allows it; resolves when done or not supported. */
+  revoke(tokens: { accessToken?: Secret; refreshToken?: Secret }): Promise<void>;
+}
+
+/** A bot message: the same content is rendered as Slack blocks, an Adaptive Card, etc. */
+export interface BotMessage {
+  /** One line, e.g. "Your Slack connection needs attention". */
+  title: string;
+  /** Plain text paragraphs (no markup): what happened and what to do. */
+  lines: string[];
+  /** The one button, e.g. a re-sync link. */
+  action?: { label: string; url: string };
+}
+
+export interface BotRecipient {
+  userExternalId: string;
+  tenantExternalId: string;
+  email?: string;
+}
+
+/** A tenant's bot settings, secrets opened by the caller. */
+export interface BotContext {
+  /** microsoft: the tenant's Bot Framework service URL. */
+  serviceUrl?: string;
+  /** slack: the tenant's bot token. */
+  botToken?: Secret;
+  /** zoom: the account id. */
+  accountId?: string;
+}
+
+export interface BotSender {
+  readonly platform: Platform;
+  readonly enabled: boolean;
+  readonly botScopes: readonly string[];
+  /** Delivers one DM; throws `ProviderFailure` (transient ones are retried by the outbox). */
+  send(context: BotContext, recipient: BotRecipient, message: BotMessage): Promise<void>;
+}
+
+/** The raw signals of a failed upstream call, for the classifier. Never holds a token. */
+export interface FailureSignals {
+  platform: Platform;
+  /** Which call failed. */
+  operation: 'authorize' | 'exchange' | 'refresh' | 'revoke' | 'identify' | 'send';
+  httpStatus?: number;
+  /** OAuth `error` (invalid_grant, interaction_required, …). */
+  error?: string;
+  /** Microsoft `error_codes` / AADSTS number (first), from `errorNo` or the description. */
+  aadsts?: number;
+  suberror?: string;
+  /** Slack `error`, Zoom `reason`, Webex/Zoom REST `code`: the platform's own code. */
+  platformCode?: string;
+  /** `error_description` or message, trimmed to 300 characters; never contains a token. */
+  description?: string;
+  /** Seconds from a `Retry-After` header. */
+  retryAfterSeconds?: number;
+  /** A failure below HTTP: no status to read. */
+  network?: 'timeout' | 'reset' | 'connection' | 'unparseable';
+}
+
+export class ProviderFailure extends Error {
+  override name = 'ProviderFailure';
+  constructor(readonly signals: FailureSignals) {
+    super(
+      `${signals.platform} ${signals.operation} failed: ${
+        [signals.httpStatus, signals.error, signals.aadsts && `AADSTS${signals.aadsts}`, signals.suberror, signals.platformCode, signals.network]
+          .filter(Boolean)
+          .join(' ') || 'unknown'
+      }`,
+    );
+  }
+}
