@@ -1,0 +1,101 @@
+import type { Platform } from '../config/app-config';
+import { AUDIENCE, Classification, Condition } from './conditions';
+import { MICROSOFT_SIGNALS } from './microsoft/microsoft-signals';
+import type { FailureSignals } from './platform';
+import { SLACK_SIGNALS } from './slack/slack-signals';
+import { WEBEX_SIGNALS } from './webex/webex-signals';
+import { ZOOM_SIGNALS } from './zoom/zoom-signals';
+
+/**
+ * What one signal means. `dead_grant` is a refresh token the platform will not take any more
+ * without saying why: past its known expiry it is `refresh_token_inactive`, else `grant_revoked`.
+ */
+export type SignalOutcome = Condition | 'dead_grant' | 'transient' | 'client_misconfigured';
+
+/** The signal fields a table row can key on. */
+export type SignalKey = 'aadsts' | 'suberror' | 'error' | 'platformCode';
+
+export interface SignalRule {
+  key: SignalKey;
+  /** Compared after trimming, lower-casing and dropping trailing `.`/`!` (Zoom reasons). */
+  value: string | number;
+  outcome: SignalOutcome;
+  /** Only for this call (Webex's `invalid_request` is a dead grant on a refresh only). */
+  operation?: FailureSignals['operation'];
+  /** The OAuth `error` this platform code arrives with, where the platform documents one. */
+  seenWith?: string;
+  why: string;
+}
+
+export interface SignalTable {
+  platform: Platform;
+  /** Keys in order of precedence: the first key that matches a row decides (SPEC §3). */
+  precedence: readonly SignalKey[];
+  rules: readonly SignalRule[];
+}
+
+export const SIGNAL_TABLES: Readonly<Record<Platform, SignalTable>> = {
+  microsoft: MICROSOFT_SIGNALS,
+  slack: SLACK_SIGNALS,
+  webex: WEBEX_SIGNALS,
+  zoom: ZOOM_SIGNALS,
+};
+
+export interface ClassifyContext {
+  /** The connection's refresh-token expiry, when the platform reported one or documents it. */
+  refreshTokenExpiresAt?: Date;
+  now: Date;
+}
+
+const normalise = (value: string | number): string => String(value).trim().toLowerCase().replace(/[.!]+$/, '');
+
+/** The row that decides these signals, if any. */
+export function matchRule(signals: FailureSignals): SignalRule | undefined {
+  const table = SIGNAL_TABLES[signals.platform];
+  for (const key of table.precedence) {
+    const seen = signals[key];
+    if (seen === undefined || seen === '') continue;
+    const wanted = normalise(seen);
+    const rule = table.rules.find((r) => r.key === key && normalise(r.value) === wanted && (r.operation === undefined || r.operation === signals.operation));
+    if (rule) return rule;
+  }
+  return undefined;
+}
+
+/**
+ * Classifies a failed upstream call (SPEC §3): below-HTTP failures, 429 and 5xx are transient
+ * whatever the body says; then the platform's table decides; an unknown permanent failure is
+ * `grant_revoked`, marked `unclassified` with its raw code so the table can grow.
+ */
+export function classify(signals: FailureSignals, context: ClassifyContext): Classification {
+  const retryAfterMs = signals.retryAfterSeconds === undefined ? undefined : signals.retryAfterSeconds * 1000;
+  if (signals.network) return { kind: 'transient', retryAfterMs, reason: `network ${signals.network}` };
+  const status = signals.httpStatus;
+  if (status !== undefined && (status === 429 || status >= 500)) return { kind: 'transient', retryAfterMs, reason: `http ${status}` };
+
+  const rule = matchRule(signals);
+  if (!rule) {
+    const raw = rawCode(signals);
+    return { kind: 'condition', condition: 'grant_revoked', audience: AUDIENCE.grant_revoked, reason: `unclassified ${raw}`, unclassified: raw };
+  }
+  const reason = `${rule.key} ${rule.value}`;
+  switch (rule.outcome) {
+    case 'transient':
+      return { kind: 'transient', retryAfterMs, reason };
+    case 'client_misconfigured':
+      return { kind: 'client_misconfigured', reason };
+    case 'dead_grant': {
+      const expired = context.refreshTokenExpiresAt !== undefined && context.refreshTokenExpiresAt.getTime() <= context.now.getTime();
+      const condition: Condition = expired ? 'refresh_token_inactive' : 'grant_revoked';
+      return { kind: 'condition', condition, audience: AUDIENCE[condition], reason };
+    }
+    default:
+      return { kind: 'condition', condition: rule.outcome, audience: AUDIENCE[rule.outcome], reason };
+  }
+}
+
+/** The most specific code the platform gave, for the `unclassified` metric label. */
+function rawCode(signals: FailureSignals): string {
+  if (signals.aadsts !== undefined) return `AADSTS${signals.aadsts}`;
+  return signals.platformCode ?? signals.suberror ?? signals.error ?? (signals.httpStatus !== undefined ? `http_${signals.httpStatus}` : 'unknown');
+}
