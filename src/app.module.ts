@@ -1,6 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConnectionsModule } from './connections/connections.module';
+import { HealModule } from './heal/heal.module';
+import { PlatformsModule } from './platforms/platforms.module';
 import { ApiClientsModule } from './api-clients/api-clients.module';
 import { ApiKeyGuard } from './common/api-key.guard';
 import { ProblemsController } from './common/problems.controller';
@@ -24,6 +28,10 @@ export class AppModule {
         VaultModule,
         ApiClientsModule,
         TenantsModule,
+        ScheduleModule.forRoot(),
+        PlatformsModule,
+        ConnectionsModule,
+        HealModule,
       ],
       controllers: [ProblemsController],
       providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],

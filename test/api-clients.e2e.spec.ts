@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { startTestApp, TestApp } from './support/app';
 import { makeApiKey, makeTenant } from './support/factories';
 
@@ -13,7 +14,6 @@ describe('API clients', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'relay one', role: 'relay', tenantIds: ['*'] });
     expect(created.body.apiKey).toMatch(/^ahk_[A-Za-z0-9_-]{43}$/);
-    const { Client } = await import('pg');
     const db = new Client({ connectionString: t.databaseUrl });
     await db.connect();
     const rows = await db.query('SELECT * FROM api_clients WHERE id = $1', [created.body.id]);

@@ -13,4 +13,13 @@ export interface SealedTable {
 
 export const SEALED_TABLES: readonly SealedTable[] = [
   { table: 'tenants', owner: 'tenant', columns: [{ column: 'bot_secret', purpose: 'bot_token' }] },
+  {
+    table: 'connections',
+    owner: 'connection',
+    columns: [
+      { column: 'access_token', purpose: 'access_token' },
+      { column: 'refresh_token', purpose: 'refresh_token' },
+    ],
+  },
+  { table: 'oauth_states', owner: 'oauth_state', columns: [{ column: 'code_verifier', purpose: 'pkce_verifier' }] },
 ];

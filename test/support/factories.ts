@@ -1,3 +1,4 @@
+import { scopeCatalog } from '../../src/platforms/scope-catalog';
 import { randomUUID } from 'node:crypto';
 import type { TestApp } from './app';
 
@@ -24,4 +25,9 @@ export async function makeApiKey(t: TestApp, role: 'admin' | 'relay', tenantIds:
   const res = await t.call('POST', '/v1/api-clients', { name: `${role} key`, role, tenantIds });
   if (res.status !== 201) throw new Error(`makeApiKey: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { id: string; apiKey: string };
+}
+
+/** Every scope a user connection of the platform must hold (the scope catalog). */
+export function fullScopes(platform: Platform): string[] {
+  return [...scopeCatalog(platform).requiredScopes];
 }

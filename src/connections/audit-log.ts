@@ -1,0 +1,84 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+export interface AuditEvent {
+  /** An API client id, or `sweep`, `oauth`, `heal` for the service's own actions. */
+  actor: string;
+  connectionId?: string;
+  tenantId?: string;
+  action: string;
+  outcome: string;
+  detail?: Record<string, unknown>;
+}
+
+const FLUSH_MS = 500;
+const BATCH = 2_000;
+/** Under a long database outage the oldest events are dropped (and counted) rather than grow memory. */
+const MAX_BUFFER = 100_000;
+
+/**
+ * Who read or refreshed which connection, when, with what outcome (never a token).
+ * Recording is a push onto an in-memory buffer; a timer writes batches with one INSERT,
+ * so the token call's latency carries no database write.
+ */
+@Injectable()
+export class AuditLog implements OnApplicationShutdown {
+  private readonly log = new Logger('AuditLog');
+  private buffer: (AuditEvent & { at: Date })[] = [];
+  private dropped = 0;
+  private flushing?: Promise<void>;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly db: DataSource) {
+    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
+    this.timer.unref();
+  }
+
+  record(event: AuditEvent): void {
+    if (this.buffer.length >= MAX_BUFFER) {
+      this.buffer.shift();
+      this.dropped++;
+    }
+    this.buffer.push({ ...event, at: new Date() });
+  }
+
+  /** Writes what is buffered; concurrent calls share one write. */
+  flush(): Promise<void> {
+    this.flushing ??= this.write().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  private async write(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.slice(0, BATCH);
+      try {
+        await this.db.query(
+          `INSERT INTO audit_events (at, actor, connection_id, tenant_id, action, outcome, detail)
+           SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[])`,
+          [
+            batch.map((e) => e.at),
+            batch.map((e) => e.actor),
+            batch.map((e) => e.connectionId ?? null),
+            batch.map((e) => e.tenantId ?? null),
+            batch.map((e) => e.action),
+            batch.map((e) => e.outcome),
+            batch.map((e) => (e.detail ? JSON.stringify(e.detail) : null)),
+          ],
+        );
+        this.buffer.splice(0, batch.length);
+      } catch (error) {
+        this.log.warn(`audit write failed (${(error as Error).message}); ${this.buffer.length} events kept for the next attempt`);
+        return;
+      }
+    }
+    if (this.dropped > 0) {
+      this.log.error(`${this.dropped} audit events were dropped during a database outage`);
+      this.dropped = 0;
+    }
+  }
+}

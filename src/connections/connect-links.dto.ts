@@ -1,0 +1,24 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
+import { NO_NUL } from '../common/strings';
+import { PLATFORMS, Platform } from '../config/app-config';
+
+const noNul = { message: '$property must not contain NUL characters' };
+
+export class CreateConnectLinkDto {
+  @ApiProperty({ enum: PLATFORMS }) @IsIn(PLATFORMS) platform!: Platform;
+  @ApiProperty({ description: 'The tenant (Entra tenant id, Slack team id, Webex org id, Zoom account id)' })
+  @IsString() @Length(1, 255) @Matches(NO_NUL, noNul)
+  tenantExternalId!: string;
+  @ApiPropertyOptional({ description: 'When set, OAuth must come back as this user or nothing is stored' })
+  @IsOptional() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul)
+  userExternalId?: string;
+  @ApiPropertyOptional({ description: 'Offered as a "continue" link on the success page' })
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }) @Length(1, 255)
+  returnUrl?: string;
+}
+
+export class ConnectLinkView {
+  @ApiProperty({ description: 'Signed, expiring, single-use URL; GET shows a page, its button starts OAuth' }) url!: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt!: string;
+}

@@ -1,0 +1,86 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Caller, Public, Roles } from '../common/auth';
+import { CurrentCaller } from '../common/caller.decorator';
+import { AppError, ProblemCode } from '../common/problem';
+import { escapeHtml, htmlPage } from '../common/html';
+import { PLATFORMS, Platform } from '../config/app-config';
+import { ConnectLinkView, CreateConnectLinkDto } from './connect-links.dto';
+import { ConnectLinksService } from './connect-links.service';
+import { linkProblemPage, OAuthFlowService, Page, platformName } from './oauth-flow.service';
+
+function sendPage(reply: FastifyReply, page: Page, extraHtml = ''): void {
+  const link = page.link ? `<p><a href="${escapeHtml(page.link.url)}">${escapeHtml(page.link.label)}</a></p>` : '';
+  reply
+    .status(page.status)
+    .header('Cache-Control', 'no-store')
+    .header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https: http:; frame-ancestors 'none'")
+    .header('Referrer-Policy', 'no-referrer')
+    .type('text/html; charset=utf-8')
+    .send(htmlPage(page.title, page.lines, link + extraHtml));
+}
+
+@ApiTags('connect')
+@Controller()
+export class ConnectController {
+  constructor(
+    private readonly links: ConnectLinksService,
+    private readonly flow: OAuthFlowService,
+  ) {}
+
+  @Post('v1/connect-links')
+  @Roles('relay', 'admin')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'A signed, expiring, single-use link that starts OAuth for a person' })
+  @ApiCreatedResponse({ type: ConnectLinkView })
+  create(@CurrentCaller() caller: Caller, @Body() body: CreateConnectLinkDto): Promise<ConnectLinkView> {
+    return this.links.create(caller, body);
+  }
+
+  /**
+   * Says what will happen, with one button. GET (and the HEAD Fastify derives from it) never
+   * consume or change anything: mail and chat link scanners open links.
+   */
+  @Get('connect/:token')
+  @Public()
+  @ApiOperation({ summary: 'The page behind a connect link (HTML)' })
+  async page(@Param('token') token: string, @Res() reply: FastifyReply): Promise<void> {
+    const checked = await this.links.check(token);
+    if ('problem' in checked) return sendPage(reply, linkProblemPage(checked.problem));
+    const { link } = checked;
+    const name = platformName(link.platform);
+    const form = `<form method="post" action="/connect/${escapeHtml(token)}"><button type="submit">Continue to ${escapeHtml(name)}</button></form>`;
+    sendPage(
+      reply,
+      {
+        status: 200,
+        title: link.purpose === 'resync' ? `Reconnect your ${name} account` : `Connect your ${name} account`,
+        lines: [
+          `Messages between your chat platforms are relayed on your behalf. To ${link.purpose === 'resync' ? 'restore that' : 'allow that'}, sign in to ${name} and approve the access it asks for.`,
+          'The button takes you to the sign-in page. Nothing happens until you press it.',
+        ],
+      },
+      form,
+    );
+  }
+
+  @Post('connect/:token')
+  @Public()
+  @HttpCode(302)
+  @ApiOperation({ summary: "The page's button: redirects (302) to the platform's consent screen" })
+  async start(@Param('token') token: string, @Res() reply: FastifyReply): Promise<void> {
+    const started = await this.flow.start(token);
+    if ('page' in started) return sendPage(reply, started.page);
+    reply.header('Cache-Control', 'no-store').redirect(started.redirect, 302);
+  }
+
+  @Get('oauth/:platform/callback')
+  @Public()
+  @ApiOperation({ summary: 'OAuth redirect URI: code exchange, then a success or error page (HTML)' })
+  async callback(@Param('platform') platform: string, @Query() query: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
+    if (!PLATFORMS.includes(platform as Platform)) throw new AppError(ProblemCode.NotFound, 'No such platform.');
+    const page = await this.flow.callback(platform as Platform, query);
+    sendPage(reply, page);
+  }
+}

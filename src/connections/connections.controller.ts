@@ -1,0 +1,73 @@
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Caller, Roles } from '../common/auth';
+import { CurrentCaller } from '../common/caller.decorator';
+import { AccessTokenRequestDto, AccessTokenView, ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery } from './connections.dto';
+import { ConnectionsService } from './connections.service';
+import { TokenService } from './token.service';
+
+@ApiTags('connections')
+@ApiBearerAuth()
+@Controller('v1/connections')
+export class ConnectionsController {
+  constructor(
+    private readonly connections: ConnectionsService,
+    private readonly tokens: TokenService,
+  ) {}
+
+  @Get()
+  @Roles('relay', 'admin')
+  @ApiOperation({ summary: 'List connections, or look one up by its natural key (platform, tenantExternalId, userExternalId)' })
+  @ApiOkResponse({ type: ConnectionListView })
+  list(@CurrentCaller() caller: Caller, @Query() query: ListConnectionsQuery): Promise<ConnectionListView> {
+    return this.connections.list(caller, query);
+  }
+
+  @Get(':id')
+  @Roles('relay', 'admin')
+  @ApiOkResponse({ type: ConnectionView })
+  get(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<ConnectionView> {
+    return this.connections.get(caller, id);
+  }
+
+  @Post()
+  @Roles('admin')
+  @ApiOperation({ summary: 'Import existing tokens (migration); an existing natural key has its tokens replaced (200)' })
+  @ApiCreatedResponse({ type: ConnectionView })
+  async import(@CurrentCaller() caller: Caller, @Body() body: ImportConnectionDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<ConnectionView> {
+    const { created, view } = await this.connections.import(caller, body);
+    reply.status(created ? 201 : 200);
+    return view;
+  }
+
+  @Post(':id/access-token')
+  @HttpCode(200)
+  @Roles('relay')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'A valid access token now; refreshes first when it has less than minValiditySeconds left' })
+  @ApiOkResponse({ type: AccessTokenView })
+  @ApiConflictResponse({ description: '/problems/reauth-required with condition, audience and incidentId' })
+  @ApiServiceUnavailableResponse({ description: 'The platform is unavailable and the token has expired; see Retry-After' })
+  accessToken(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body() body: AccessTokenRequestDto): Promise<AccessTokenView> {
+    return this.tokens.accessToken(caller, id, body.minValiditySeconds ?? 300);
+  }
+
+  @Post(':id/invalidate')
+  @HttpCode(200)
+  @Roles('relay')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'The current token was refused (401): refresh now and return the new one' })
+  @ApiOkResponse({ type: AccessTokenView })
+  invalidate(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<AccessTokenView> {
+    return this.tokens.invalidate(caller, id);
+  }
+
+  @Delete(':id')
+  @Roles('admin')
+  @ApiOperation({ summary: 'Revoke upstream where possible, crypto-shred the tokens, status revoked' })
+  @ApiOkResponse({ type: ConnectionView })
+  revoke(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<ConnectionView> {
+    return this.connections.revoke(caller, id);
+  }
+}

@@ -1,0 +1,196 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { newLeaseOwner } from '../common/lease';
+import { classify } from '../platforms/classify';
+import type { Classification } from '../platforms/conditions';
+import { OAuthProviders } from '../platforms/oauth-registry';
+import { ProviderFailure } from '../platforms/platform';
+import { ClientHealth } from './client-health';
+import { ConnectionEvents } from './connection-events';
+import type { ConnectionRow, LastError } from './connection.types';
+import { ConnectionsMetrics } from './connections.metrics';
+import { ConnectionsRepository, TokenWrite } from './connections.repository';
+import { backoffMs, nextRefreshAt } from './schedule';
+import { ScopeDrift } from './scope-drift';
+import { TokenSealer } from './token-sealer';
+
+/** Longer than the 10 s upstream timeout plus the commit, so a live holder never loses it. */
+export const LEASE_MS = 30_000;
+/** SPEC §5: a token call answers within 15 s. */
+const WAIT_FOR_OTHERS_MS = 13_000;
+const POLL_MS = 50;
+/** SPEC §7: the rotated pair is committed; retried while the database is away. */
+const COMMIT_RETRY_MS = 5 * 60_000;
+
+/** What a caller needs from the row; a row meeting it is returned without a refresh. */
+export interface Need {
+  /** The access token must be valid until then. */
+  validUntil?: Date;
+  /** The row must be newer than this version (the caller's token was rejected). */
+  newerThan?: number;
+}
+
+const meets = (row: ConnectionRow, need: Need) =>
+  row.status !== 'active' ||
+  ((need.newerThan === undefined || row.version > need.newerThan) &&
+    (need.validUntil === undefined || (row.accessTokenExpiresAt !== null && row.accessTokenExpiresAt >= need.validUntil)));
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One upstream refresh per connection at a time: within the process concurrent callers
+ * share one promise; across replicas the row's lease (`lease_owner`, `lease_until`,
+ * committed before the upstream call) admits one refresher, and the others wait for its
+ * commit and re-read. No transaction is held across the HTTP call: the lease is the lock.
+ */
+@Injectable()
+export class Refresher {
+  readonly owner = newLeaseOwner();
+  private readonly log = new Logger('Refresher');
+  private readonly inFlight = new Map<string, Promise<ConnectionRow | undefined>>();
+
+  constructor(
+    private readonly repo: ConnectionsRepository,
+    private readonly providers: OAuthProviders,
+    private readonly sealer: TokenSealer,
+    private readonly clients: ClientHealth,
+    private readonly metrics: ConnectionsMetrics,
+    private readonly events: ConnectionEvents,
+    private readonly drift: ScopeDrift,
+  ) {}
+
+  /**
+   * An admin incident's probe: one refresh of a blocked connection. Undefined when the row
+   * is not blocked any more or another refresher holds it.
+   */
+  async probe(id: string): Promise<ConnectionRow | undefined> {
+    const claimed = await this.repo.claim(id, this.owner, LEASE_MS, 'blocked');
+    return claimed ? this.refreshClaimed(claimed) : undefined;
+  }
+
+  /**
+   * Makes sure the connection meets `need`, refreshing upstream at most once across every
+   * concurrent caller. Returns the committed row (which may still not meet the need when
+   * the refresh failed or is backing off: the caller decides what to answer).
+   */
+  async ensure(id: string, need: Need): Promise<ConnectionRow | undefined> {
+    const running = this.inFlight.get(id);
+    if (running) {
+      await running.catch(() => undefined);
+      return this.repo.findById(id, 'all');
+    }
+    const work = this.claimOrWait(id, need).finally(() => this.inFlight.delete(id));
+    this.inFlight.set(id, work);
+    return work;
+  }
+
+  private async claimOrWait(id: string, need: Need): Promise<ConnectionRow | undefined> {
+    const deadline = Date.now() + WAIT_FOR_OTHERS_MS;
+    let waited = false;
+    for (;;) {
+      const current = await this.repo.findById(id, 'all');
+      if (!current || meets(current, need)) return current;
+      // Another refresher just committed while we waited, or the platform is backing off.
+      if (waited && !current.leaseOwner) return current;
+      if (current.failureCount > 0 && current.nextRefreshAt && current.nextRefreshAt.getTime() > Date.now()) return current;
+      if (!current.leaseOwner || (current.leaseUntil && current.leaseUntil.getTime() < Date.now())) {
+        const claimed = await this.repo.claim(id, this.owner, LEASE_MS);
+        if (claimed) {
+          if (claimed.version !== current.version && meets(claimed, need)) {
+            await this.repo.releaseLease(id, this.owner);
+            return this.repo.findById(id, 'all');
+          }
+          return this.refreshClaimed(claimed);
+        }
+      }
+      if (Date.now() > deadline) return current;
+      waited = true;
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Refreshes a row whose lease this process holds; always releases the lease. */
+  async refreshClaimed(row: ConnectionRow): Promise<ConnectionRow | undefined> {
+    const started = process.hrtime.bigint();
+    this.metrics.inFlight.inc();
+    try {
+      const refreshToken = this.sealer.openRefresh(row);
+      if (!refreshToken) return this.fail(row, { kind: 'condition', condition: 'grant_revoked', audience: 'user', reason: 'no refresh token stored' }, 'no_refresh_token');
+      const provider = this.providers.get(row.platform);
+      let tokens;
+      try {
+        tokens = await provider.refresh({ refreshToken, tenantExternalId: row.tenantExternalId, userExternalId: row.userExternalId, scopes: row.scopes });
+      } catch (error) {
+        const signals =
+          error instanceof ProviderFailure ? error.signals : { platform: row.platform, operation: 'refresh' as const, network: 'connection' as const, description: String(error).slice(0, 200) };
+        if (!(error instanceof ProviderFailure)) this.log.error(`unexpected refresh error for ${row.id}: ${String(error)}`);
+        const code = String(signals.aadsts ?? signals.platformCode ?? signals.error ?? signals.httpStatus ?? signals.network ?? 'unknown');
+        return this.fail(row, classify(signals, { refreshTokenExpiresAt: row.refreshTokenExpiresAt ?? undefined, now: new Date() }), code);
+      }
+      this.clients.reportWorking(row.platform);
+      const now = new Date();
+      const write: TokenWrite = this.sealer.seal(
+        row.id,
+        { ...tokens, refreshToken: tokens.refreshToken ?? refreshToken, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt ?? row.refreshTokenExpiresAt ?? undefined },
+        nextRefreshAt(now, tokens.accessTokenExpiresAt),
+      );
+      const committed = await this.commit(row, write);
+      this.metrics.refreshes.inc({ platform: row.platform, outcome: committed ? 'success' : 'superseded' });
+      if (!committed) return this.repo.findById(row.id, 'all');
+      if (row.status === 'blocked') await this.events.recovered(committed);
+      return this.drift.check(committed);
+    } finally {
+      this.metrics.inFlight.dec();
+      this.metrics.refreshSeconds.observe({ platform: row.platform }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  /** The fenced write of a refresh result, retried while the database is unreachable. */
+  private async commit(row: ConnectionRow, write: TokenWrite): Promise<ConnectionRow | undefined> {
+    const until = Date.now() + COMMIT_RETRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const committed = await this.repo.commitRefresh(row.id, this.owner, row.version, write);
+        if (!committed) this.log.warn(`refresh of ${row.id} lost its fence (a newer write exists); its result is discarded`);
+        return committed;
+      } catch (error) {
+        if (Date.now() > until) throw error;
+        this.log.warn(`committing the refresh of ${row.id} failed (${(error as Error).message}); retrying`);
+        await sleep(Math.min(1000, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async fail(row: ConnectionRow, classification: Classification, code: string): Promise<ConnectionRow | undefined> {
+    const now = new Date();
+    const error: LastError = { kind: classification.kind, code, message: classification.reason.slice(0, 300), at: now.toISOString() };
+    if (classification.kind !== 'condition') {
+      if (classification.kind === 'client_misconfigured') this.clients.reportMisconfigured(row.platform, code);
+      this.metrics.refreshes.inc({ platform: row.platform, outcome: classification.kind });
+      const retryAfter = classification.kind === 'transient' ? classification.retryAfterMs : undefined;
+      const next = new Date(now.getTime() + backoffMs(row.failureCount + 1, retryAfter));
+      return (await this.repo.recordTransient(row.id, this.owner, error, next)) ?? this.repo.findById(row.id, 'all');
+    }
+    // Before calling a failure permanent, read the row again: a refresh that committed
+    // meanwhile (another replica, a re-sync) wins, and our rotated-away token failing is no incident.
+    const latest = await this.repo.findById(row.id, 'all');
+    if (!latest || latest.version !== row.version) {
+      await this.repo.releaseLease(row.id, this.owner);
+      this.metrics.refreshes.inc({ platform: row.platform, outcome: 'superseded' });
+      return latest;
+    }
+    let { condition, audience } = classification;
+    if (row.refreshCutoff) {
+      // The refresh token was probably rotated by the cut-off refresh and is now lost.
+      this.metrics.rotationLost.inc({ platform: row.platform });
+      ({ condition, audience } = { condition: 'grant_revoked', audience: 'user' });
+    }
+    if (classification.unclassified) this.metrics.unclassified.inc({ platform: row.platform, code: classification.unclassified.slice(0, 64) });
+    this.metrics.refreshes.inc({ platform: row.platform, outcome: condition });
+    const status = audience === 'admin' ? 'blocked' : 'needs_reauth';
+    const broken = await this.repo.markBroken(row.id, this.owner, row.version, status, { ...error, condition, audience });
+    if (!broken) return this.repo.findById(row.id, 'all');
+    await this.events.broken(broken);
+    // Heal has opened (or joined) the incident: hand the caller the row that names it.
+    return (await this.repo.findById(row.id, 'all')) ?? broken;
+  }
+}

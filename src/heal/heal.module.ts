@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConnectionsModule } from '../connections/connections.module';
+import { TenantEntity } from '../tenants/tenant.entity';
+import { TenantsModule } from '../tenants/tenants.module';
+import { HealMetrics } from './heal.metrics';
+import { HealScheduler } from './heal.scheduler';
+import { HealService } from './heal.service';
+import { IncidentsController } from './incidents.controller';
+import { IncidentsRepository } from './incidents.repository';
+import { OutboxRepository } from './outbox.repository';
+import { OutboxWorker } from './outbox.worker';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([TenantEntity]), ConnectionsModule, TenantsModule],
+  controllers: [IncidentsController],
+  providers: [HealMetrics, HealScheduler, HealService, IncidentsRepository, OutboxRepository, OutboxWorker],
+  exports: [HealService, OutboxWorker],
+})
+export class HealModule {}
