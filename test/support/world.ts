@@ -41,6 +41,20 @@ export function platformIds(platform: SandboxPlatform) {
   }
 }
 
+/** The tenant bot settings that make its DMs reach the sandbox. */
+export function botSettings(w: World, platform: SandboxPlatform, tenantExternalId: string): { bot?: Record<string, string> } {
+  switch (platform) {
+    case 'microsoft':
+      return { bot: { serviceUrl: w.sb.env.MICROSOFT_BOT_SERVICE_URL } };
+    case 'slack':
+      return { bot: { botToken: w.sb.control.slackBotToken(tenantExternalId) } };
+    case 'zoom':
+      return { bot: { accountId: tenantExternalId } };
+    case 'webex':
+      return {};
+  }
+}
+
 export interface ConnectedUser {
   connectionId: string;
   tenantId: string;
@@ -63,7 +77,7 @@ export async function connectUser(
   const userExternalId = opts.userExternalId ?? ids.user;
   let tenantId = opts.tenantId;
   if (!tenantId) {
-    const extra = platform === 'slack' ? { bot: { botToken: w.sb.control.slackBotToken(tenantExternalId) } } : platform === 'zoom' ? { bot: { accountId: tenantExternalId } } : {};
+    const extra = botSettings(w, platform, tenantExternalId);
     tenantId = (await makeTenant(w.t, { platform, externalId: tenantExternalId, ...extra })).id;
   }
   w.sb.control.addUser(platform, { tenantExternalId, userExternalId, email: `${userExternalId.toLowerCase()}@example.com` });
