@@ -37,13 +37,16 @@ export class HealService implements ConnectionListener {
     await this.openFor(row.id);
   }
 
-  /** Opens or joins the incident of one broken connection. Idempotent. */
+  /**
+   * Opens or joins the incident of one broken connection. Idempotent. In a storm every
+   * connection of a tenant joins the same incident, so the common path is: lock the row,
+   * find the open incident, attach: three statements.
+   */
   async openFor(connectionId: string): Promise<void> {
     let queued = 0;
     await this.incidents.db.transaction(async (m) => {
-      await m.query(`SELECT 1 FROM connections WHERE id = $1 FOR UPDATE`, [connectionId]);
-      const row = await this.connections.findById(connectionId, 'all', m);
-      if (!row || !row.condition || row.incidentId || (row.status !== 'needs_reauth' && row.status !== 'blocked')) return;
+      const row = await this.incidents.lockBroken(m, connectionId);
+      if (!row) return;
       const audience = AUDIENCE[row.condition];
       const now = Date.now();
       const { incident, opened } = await this.incidents.openOrJoin(m, {
@@ -52,7 +55,7 @@ export class HealService implements ConnectionListener {
         condition: row.condition,
         audience,
         connectionId: audience === 'user' ? row.id : null,
-        detectedAt: row.lastError ? new Date(row.lastError.at) : new Date(now),
+        detectedAt: row.detectedAt ?? new Date(now),
         nextReminderAt: this.config.healReminderScheduleMs.length ? new Date(now + this.config.healReminderScheduleMs[0]) : null,
         nextProbeAt: audience === 'admin' ? new Date(now + this.config.healProbeIntervalMs) : null,
       });
@@ -60,7 +63,7 @@ export class HealService implements ConnectionListener {
       if (!opened) return;
       this.metrics.opened.inc({ platform: row.platform, condition: row.condition, audience });
       const tenant = await m.getRepository(TenantEntity).findOne({ where: { id: row.tenantId } });
-      queued = await this.incidents.enqueue(m, this.recipients(incident, tenant, row, 'initial'));
+      queued = await this.incidents.enqueue(m, this.recipients(incident, tenant, row.userExternalId, 'initial'));
     });
     if (queued > 0) this.onQueued();
   }
@@ -113,7 +116,7 @@ export class HealService implements ConnectionListener {
       if (!(await this.incidents.advanceReminder(incident.id, n, next))) continue;
       const tenant = await this.tenants.findOne({ where: { id: incident.tenantId } });
       const connection = incident.connectionId ? await this.connections.findById(incident.connectionId, 'all') : undefined;
-      const prompts = this.recipients(incident, tenant, connection, 'reminder', `reminder-${n + 1}`);
+      const prompts = this.recipients(incident, tenant, connection?.userExternalId, 'reminder', `reminder-${n + 1}`);
       if ((await this.incidents.enqueue(this.incidents.db, prompts)) > 0) this.onQueued();
     }
   }
@@ -138,8 +141,8 @@ export class HealService implements ConnectionListener {
     this.metrics.timeToHeal.observe({ platform: incident.platform, condition: incident.condition }, (Date.now() - incident.detectedAt.getTime()) / 1000);
   }
 
-  private recipients(incident: IncidentRow, tenant: TenantEntity | null, row: ConnectionRow | undefined, kind: PromptKind, tag: string = kind): NewPrompt[] {
-    if (incident.audience === 'user') return row ? [this.prompt(incident, kind, row.userExternalId, undefined, tag)] : [];
+  private recipients(incident: IncidentRow, tenant: TenantEntity | null, user: string | undefined, kind: PromptKind, tag: string = kind): NewPrompt[] {
+    if (incident.audience === 'user') return user ? [this.prompt(incident, kind, user, undefined, tag)] : [];
     if (!tenant?.admins.length) this.log.warn(`tenant ${incident.tenantId} has no admins: the ${incident.condition} incident cannot be told to anyone`);
     return (tenant?.admins ?? []).map((a) => this.prompt(incident, kind, a.userExternalId, a.email, tag));
   }

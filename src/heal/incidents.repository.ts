@@ -38,6 +38,16 @@ export interface PromptRow {
 
 export type PromptKind = 'initial' | 'reminder' | 'confirmation';
 
+/** What opening an incident needs of a broken connection. */
+export interface BrokenConnection {
+  id: string;
+  tenantId: string;
+  platform: Platform;
+  condition: Condition;
+  userExternalId: string;
+  detectedAt: Date | null;
+}
+
 const INCIDENT = `id, tenant_id AS "tenantId", platform, condition, audience, connection_id AS "connectionId", status,
   detected_at AS "detectedAt", opened_at AS "openedAt", resolved_at AS "resolvedAt", reminders_sent AS "remindersSent",
   next_reminder_at AS "nextReminderAt", probe_attempts AS "probeAttempts", next_probe_at AS "nextProbeAt"`;
@@ -60,6 +70,20 @@ export interface NewPrompt {
 export class IncidentsRepository {
   constructor(readonly db: DataSource) {}
 
+  /** Locks a connection that is broken and has no incident yet; undefined otherwise. */
+  async lockBroken(m: EntityManager, connectionId: string): Promise<BrokenConnection | undefined> {
+    const found = await queryRows<BrokenConnection>(
+      m,
+      `SELECT id, tenant_id AS "tenantId", platform, condition, user_external_id AS "userExternalId",
+              (last_error->>'at')::timestamptz AS "detectedAt"
+         FROM connections
+        WHERE id = $1 AND status IN ('needs_reauth', 'blocked') AND condition IS NOT NULL AND incident_id IS NULL
+        FOR UPDATE`,
+      [connectionId],
+    );
+    return found[0];
+  }
+
   /**
    * The open incident for this case, opened now if there is none. The partial unique
    * indexes make a second open incident impossible, whatever runs concurrently.
@@ -68,6 +92,8 @@ export class IncidentsRepository {
     m: EntityManager,
     i: { tenantId: string; platform: Platform; condition: Condition; audience: Audience; connectionId: string | null; detectedAt: Date; nextReminderAt: Date | null; nextProbeAt: Date | null },
   ): Promise<{ incident: IncidentRow; opened: boolean }> {
+    const existing = await this.findOpen(m, i);
+    if (existing) return { incident: existing, opened: false };
     const conflict = i.audience === 'admin' ? `(tenant_id, condition) WHERE status = 'open' AND audience = 'admin'` : `(connection_id, condition) WHERE status = 'open' AND audience = 'user'`;
     const inserted = await queryRows<IncidentRow>(m,
       `INSERT INTO incidents (tenant_id, platform, condition, audience, connection_id, detected_at, next_reminder_at, next_probe_at)
@@ -75,16 +101,27 @@ export class IncidentsRepository {
       [i.tenantId, i.platform, i.condition, i.audience, i.connectionId, i.detectedAt, i.nextReminderAt, i.nextProbeAt],
     );
     if (inserted[0]) return { incident: inserted[0], opened: true };
-    const existing =
+    // Another transaction opened it between our look-up and our insert.
+    const raced = await this.findOpen(m, i);
+    if (!raced) throw new Error(`no open ${i.condition} incident after a conflicting insert`);
+    return { incident: raced, opened: false };
+  }
+
+  private async findOpen(m: EntityManager, i: { tenantId: string; condition: Condition; audience: Audience; connectionId: string | null }): Promise<IncidentRow | undefined> {
+    const found =
       i.audience === 'admin'
         ? await queryRows<IncidentRow>(m, `SELECT ${INCIDENT} FROM incidents WHERE tenant_id = $1 AND condition = $2 AND audience = 'admin' AND status = 'open'`, [i.tenantId, i.condition])
         : await queryRows<IncidentRow>(m, `SELECT ${INCIDENT} FROM incidents WHERE connection_id = $1 AND condition = $2 AND audience = 'user' AND status = 'open'`, [i.connectionId, i.condition]);
-    return { incident: existing[0], opened: false };
+    return found[0];
   }
 
   async attach(m: EntityManager, incidentId: string, connectionId: string): Promise<void> {
-    await queryRows(m, `UPDATE connections SET incident_id = $1 WHERE id = $2`, [incidentId, connectionId]);
-    await queryRows(m, `INSERT INTO incident_connections (incident_id, connection_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [incidentId, connectionId]);
+    await queryRows(
+      m,
+      `WITH attached AS (UPDATE connections SET incident_id = $1 WHERE id = $2)
+       INSERT INTO incident_connections (incident_id, connection_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [incidentId, connectionId],
+    );
   }
 
   async enqueue(m: EntityManager | DataSource, prompts: NewPrompt[]): Promise<number> {
