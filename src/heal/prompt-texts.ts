@@ -52,11 +52,13 @@ const TEXTS: Record<Condition, ConditionText> = {
   },
 };
 
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 export function initialPrompt(p: Platform, condition: Condition, who: string, resyncUrl?: string, reminder = false): BotMessage {
   const t = TEXTS[condition];
   return {
     title: `${reminder ? 'Reminder: ' : ''}${NAME[p]}: action needed for the chat bridge`,
-    lines: [t.happened(p, who), t.todo(p)],
+    lines: [capitalise(t.happened(p, who)), t.todo(p)],
     ...(resyncUrl ? { action: { label: `Reconnect ${NAME[p]}`, url: resyncUrl } } : {}),
   };
 }

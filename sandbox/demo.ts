@@ -1,0 +1,142 @@
+/**
+ * `npm run demo`: the sandbox and the service on a throw-away embedded PostgreSQL. Sample
+ * users connect on all four platforms through the real pages; each matrix condition a
+ * platform can produce is injected; the prompts, links and confirmations are printed as
+ * they arrive, and each case is healed (re-sync for users, a fixed policy for admins).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import pino from 'pino';
+import { ApiClientsService } from '../src/api-clients/api-clients.service';
+import { createApp } from '../src/app';
+import { loadConfig } from '../src/config/load-config';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { runMigrations } from '../src/database/migrate';
+import { scopeCatalog } from '../src/platforms/scope-catalog';
+import { Failure, microsoftError, slackError, startSandbox, webexOauthError, zoomOauthError } from './index';
+import type { SandboxPlatform } from './types';
+
+const ADMIN_KEY = 'demo-admin-key-0123456789abcdef0123456789';
+
+/** One real-shaped failure per condition each platform can produce. */
+const CASES: Record<SandboxPlatform, [string, Failure][]> = {
+  microsoft: [
+    ['consent_required', microsoftError(65001)],
+    ['conditional_access_blocked', microsoftError(53003)],
+    ['app_disabled', microsoftError(7000112)],
+    ['user_deleted', microsoftError(50034)],
+    ['user_disabled', microsoftError(50057)],
+    ['grant_revoked', microsoftError(50173, { suberror: 'bad_token' })],
+    ['mfa_enrollment_required', microsoftError(50079)],
+    ['refresh_token_inactive', microsoftError(700082)],
+  ],
+  slack: [
+    ['consent_required', slackError('team_access_not_granted')],
+    ['conditional_access_blocked', slackError('ekm_access_denied')],
+    ['user_deleted', slackError('account_inactive')],
+    ['grant_revoked', slackError('invalid_refresh_token')],
+    ['mfa_enrollment_required', slackError('two_factor_setup_required')],
+  ],
+  webex: [['grant_revoked', webexOauthError('invalid_request', 'The refresh token provided is expired, revoked, malformed, or invalid.')]],
+  zoom: [['grant_revoked', zoomOauthError('invalid_grant', 'Invalid Token!')]],
+};
+
+const ids = (p: SandboxPlatform) =>
+  p === 'microsoft' ? { tenant: randomUUID(), user: () => randomUUID() } : { tenant: `T${randomUUID().slice(0, 8).toUpperCase()}`, user: () => `U${randomUUID().slice(0, 8).toUpperCase()}` };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'autoheal-demo-'));
+  const pg = await startEmbeddedPostgres({ dataDir });
+  const sb = await startSandbox();
+  const config = loadConfig({
+    ...sb.env,
+    DATABASE_URL: pg.url,
+    VAULT_KEYS: `demo:${Buffer.alloc(32, 9).toString('base64')}`,
+    ADMIN_API_KEY: ADMIN_KEY,
+    HEAL_PROBE_INTERVAL: '2s',
+    REFRESH_SWEEP_INTERVAL: '1s',
+    LOG_LEVEL: 'silent',
+  });
+  await runMigrations(pg.url);
+  const app = await createApp(config, pg.url, pino({ level: 'silent' }));
+  await app.get(ApiClientsService).bootstrap();
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  config.publicBaseUrl = base;
+  const api = async (method: string, p: string, body?: unknown) => {
+    const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const relay = (await api('POST', '/v1/api-clients', { name: 'demo relay', role: 'relay', tenantIds: ['*'] })).body.apiKey as string;
+  const relayCall = (p: string) => fetch(base + p, { method: 'POST', headers: { authorization: `Bearer ${relay}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+
+  const printed = new Set<unknown>();
+  const watch = setInterval(() => {
+    for (const p of ['microsoft', 'slack', 'webex', 'zoom'] as const) {
+      for (const m of sb.control.messages(p)) {
+        if (printed.has(m)) continue;
+        printed.add(m);
+        console.log(`    💬 [${p}] DM to ${m.recipient}: ${m.text.replace(/\s+/g, ' ').slice(0, 220)}${m.links.length ? `\n       link: ${m.links[0]}` : ''}`);
+      }
+    }
+  }, 100);
+
+  const browse = async (url: string) => {
+    const form = await fetch(url, { method: 'POST', redirect: 'manual' });
+    const consent = await fetch(form.headers.get('location') ?? '', { redirect: 'manual' });
+    return (await fetch(consent.headers.get('location') ?? '', { redirect: 'manual' })).status;
+  };
+
+  try {
+    console.log(`Auto Heal demo: service at ${base}, sandbox platforms on 127.0.0.1\n`);
+    for (const platform of ['microsoft', 'slack', 'webex', 'zoom'] as const) {
+      const id = ids(platform);
+      const admin = id.user();
+      const bot = platform === 'microsoft' ? { serviceUrl: sb.env.MICROSOFT_BOT_SERVICE_URL } : platform === 'slack' ? { botToken: sb.control.slackBotToken(id.tenant) } : platform === 'zoom' ? { accountId: id.tenant } : undefined;
+      await api('POST', '/v1/tenants', { platform, externalId: id.tenant, name: `${platform} demo org`, admins: [{ userExternalId: admin, email: 'admin@example.com' }], ...(bot ? { bot } : {}) });
+      console.log(`== ${platform}: tenant ${id.tenant}, admin ${admin}`);
+      for (const [condition, failure] of CASES[platform]) {
+        const user = id.user();
+        sb.control.addUser(platform, { tenantExternalId: id.tenant, userExternalId: user, email: `${user.toLowerCase()}@example.com` });
+        sb.control.signIn(platform, user);
+        const link = await api('POST', '/v1/connect-links', { platform, tenantExternalId: id.tenant, userExternalId: user });
+        await browse(link.body.url as string);
+        const found = await api('GET', `/v1/connections?platform=${platform}&tenantExternalId=${id.tenant}&userExternalId=${user}`);
+        const connectionId = (found.body.items as { id: string }[])[0].id;
+        console.log(`  ${condition}: ${user} connected (${connectionId}); injecting the platform's error`);
+        sb.control.failRefreshes(platform, { userExternalId: user }, failure);
+        const res = await relayCall(`/v1/connections/${connectionId}/invalidate`);
+        console.log(`    relay gets ${res.status} ${res.body.type}: condition=${res.body.condition} audience=${res.body.audience} incident=${res.body.incidentId}`);
+        await sleep(600);
+        if (res.body.audience === 'user') {
+          const dm = sb.control.messages(platform, user).at(-1);
+          const resync = dm?.links.find((l) => l.includes('/connect/'));
+          sb.control.clearFailures(platform);
+          if (resync) console.log(`    ${user} opens the re-sync link → ${await browse(resync)}`);
+        } else {
+          sb.control.clearFailures(platform);
+          console.log('    the admin fixes the policy; the service re-probes…');
+          await sleep(config.healProbeIntervalMs + 5_500);
+        }
+        await sleep(800);
+        const incident = await api('GET', `/v1/incidents/${res.body.incidentId}`);
+        console.log(`    incident ${incident.body.status}; prompts: ${(incident.body.prompts as { kind: string; status: string }[]).map((p) => `${p.kind}:${p.status}`).join(', ')}`);
+      }
+    }
+  } finally {
+    clearInterval(watch);
+    await app.close();
+    await sb.close();
+    await pg.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
