@@ -61,5 +61,13 @@ export async function createApp(config: AppConfig, databaseUrl: string, logger?:
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', yamlDocumentUrl: 'docs-yaml' });
   await app.init();
+  // An empty body with Content-Type: application/json (common from HTTP clients) means "no
+  // body", not a JSON syntax error. Anything else goes to Fastify's own parser, which keeps
+  // its prototype-poisoning checks.
+  const json = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) =>
+    body.length === 0 ? done(null, undefined) : json(request, body.toString(), done),
+  );
   return app;
 }
