@@ -9,6 +9,8 @@ export interface ConnectionListener {
   connected?(row: ConnectionRow, how: 'connect' | 'resync' | 'import'): Promise<void>;
   /** A refresh succeeded on a connection that was blocked (an admin incident's probe). */
   recovered?(row: ConnectionRow): Promise<void>;
+  /** A client revoked the connection: nobody should be prompted about it any more. */
+  revoked?(row: ConnectionRow): Promise<void>;
 }
 
 /**
@@ -35,6 +37,10 @@ export class ConnectionEvents {
 
   async recovered(row: ConnectionRow): Promise<void> {
     await this.each((l) => l.recovered?.(row));
+  }
+
+  async revoked(row: ConnectionRow): Promise<void> {
+    await this.each((l) => l.revoked?.(row));
   }
 
   private async each(fn: (l: ConnectionListener) => Promise<void> | undefined): Promise<void> {

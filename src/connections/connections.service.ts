@@ -146,6 +146,7 @@ export class ConnectionsService {
     this.tokens.forget(id);
     this.audit.record({ actor: caller.clientId, connectionId: id, tenantId: row.tenantId, action: 'connection.revoke', outcome: 'revoked' });
     if (!revoked) throw new AppError(ProblemCode.NotFound, 'No such connection.');
+    await this.events.revoked(revoked);
     return toConnectionView(revoked);
   }
 

@@ -85,6 +85,15 @@ export class HealService implements ConnectionListener {
     if (queued > 0) this.onQueued();
   }
 
+  /** A revoked connection's user incidents close quietly: no reminders, no live re-sync links. */
+  async revoked(row: ConnectionRow): Promise<void> {
+    for (const incident of await this.incidents.openUserIncidentsOf(row.id)) {
+      const resolved = await this.incidents.resolve(this.incidents.db, incident.id);
+      if (resolved) this.onResolved(resolved);
+      await this.links.voidLinksOfIncident(incident.id);
+    }
+  }
+
   /** A probe refreshed a blocked connection: its admin incident resolves. */
   async recovered(row: ConnectionRow): Promise<void> {
     if (row.incidentId) await this.resolveAdmin(row.incidentId);

@@ -21,7 +21,7 @@ export class IncidentsController {
     const limit = q.limit ?? 100;
     const after = q.cursor ? Buffer.from(q.cursor, 'base64url').toString() : undefined;
     if (after !== undefined && !UUID.test(after)) throw new AppError(ProblemCode.ValidationFailed, 'cursor is invalid', { errors: [{ field: 'cursor', message: 'is invalid' }] });
-    const rows = await this.incidents.list({ tenantId: q.tenantId, status: q.status, beforeId: after, limit: limit + 1 }, caller.tenantIds ?? 'all');
+    const rows = await this.incidents.list({ tenantId: q.tenantId, status: q.status, afterId: after, limit: limit + 1 }, caller.tenantIds ?? 'all');
     const page = rows.slice(0, limit);
     const items = await this.views(page);
     return { items, ...(rows.length > limit ? { nextCursor: Buffer.from(page[page.length - 1].id).toString('base64url') } : {}) };

@@ -150,7 +150,7 @@ export class IncidentsRepository {
     return rows[0];
   }
 
-  async list(filter: { tenantId?: string; status?: string; beforeId?: string; limit: number }, scope: TenantScope): Promise<IncidentRow[]> {
+  async list(filter: { tenantId?: string; status?: string; afterId?: string; limit: number }, scope: TenantScope): Promise<IncidentRow[]> {
     const params: unknown[] = [];
     const where = ['true'];
     const add = (sql: string, v: unknown) => {
@@ -159,7 +159,7 @@ export class IncidentsRepository {
     };
     if (filter.tenantId) add('tenant_id = ?', filter.tenantId);
     if (filter.status) add('status = ?', filter.status);
-    if (filter.beforeId) add('id > ?', filter.beforeId);
+    if (filter.afterId) add('id > ?', filter.afterId);
     if (scope !== 'all') add('tenant_id = ANY(?::uuid[])', scope);
     params.push(filter.limit);
     return queryRows<IncidentRow>(this.db, `SELECT ${INCIDENT} FROM incidents WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`, params);
