@@ -2,6 +2,7 @@ import type { AppConfig } from '../../config/app-config';
 import { Secret } from '../../vault/secret';
 import { field, HttpResult, retryAfterSeconds, upstream, UPSTREAM_TIMEOUT_MS } from '../http';
 import { AuthorizeRequest, CodeExchangeRequest, FailureSignals, Identity, OAuthProvider, ProviderFailure, RefreshRequest, TokenSet } from '../platform';
+import { tokenSetFromJson } from '../oauth2';
 import { scopeCatalog } from '../scope-catalog';
 
 type Operation = FailureSignals['operation'];
@@ -67,20 +68,9 @@ export class WebexOAuth implements OAuthProvider {
       body: body.toString(),
       timeoutMs: this.timeoutMs,
     });
-    const access = field(answer.json, 'access_token');
-    if (answer.status !== 200 || !access) throw failureOf(operation, answer);
-    const now = Date.now();
-    const expiresIn = numberField(answer.json, 'expires_in');
-    const refresh = field(answer.json, 'refresh_token');
-    const refreshExpiresIn = numberField(answer.json, 'refresh_token_expires_in');
-    return {
-      accessToken: new Secret(access),
-      refreshToken: refresh ? new Secret(refresh) : undefined,
-      accessTokenExpiresAt: new Date(now + (expiresIn ?? 0) * 1000),
-      refreshTokenExpiresAt: refreshExpiresIn === undefined ? undefined : new Date(now + refreshExpiresIn * 1000),
-      scopes: (field(answer.json, 'scope') ?? '').split(/\s+/).filter((s) => s.length > 0),
-      tokenType: field(answer.json, 'token_type') ?? 'Bearer',
-    };
+    const tokens = answer.status === 200 ? tokenSetFromJson(answer.json) : undefined;
+    if (!tokens) throw failureOf(operation, answer);
+    return tokens;
   }
 
   private async identify(accessToken: Secret): Promise<Identity> {
@@ -107,9 +97,4 @@ function failureOf(operation: Operation, answer: HttpResult): ProviderFailure {
   if (!answer.json || typeof answer.json !== 'object') return new ProviderFailure({ ...base, network: 'unparseable', description: 'non-JSON answer' });
   const description = field(answer.json, 'error_description') ?? field(answer.json, 'message');
   return new ProviderFailure({ ...base, error: field(answer.json, 'error'), description: description?.slice(0, 300) });
-}
-
-function numberField(json: unknown, name: string): number | undefined {
-  const value = json && typeof json === 'object' ? (json as Record<string, unknown>)[name] : undefined;
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }

@@ -2,6 +2,7 @@ import type { AppConfig } from '../../config/app-config';
 import { Secret } from '../../vault/secret';
 import { field, HttpResult, retryAfterSeconds, upstream, UPSTREAM_TIMEOUT_MS } from '../http';
 import { AuthorizeRequest, CodeExchangeRequest, FailureSignals, Identity, OAuthProvider, ProviderFailure, RefreshRequest, TokenSet } from '../platform';
+import { tokenSetFromJson } from '../oauth2';
 import { scopeCatalog } from '../scope-catalog';
 
 type Operation = FailureSignals['operation'];
@@ -79,17 +80,9 @@ export class ZoomOAuth implements OAuthProvider {
 
   private async token(operation: Operation, form: Record<string, string>): Promise<TokenSet> {
     const answer = await this.post(operation, '/oauth/token', form);
-    const access = field(answer.json, 'access_token');
-    if (answer.status !== 200 || !access) throw failureOf(operation, answer);
-    const expiresIn = answer.json && typeof answer.json === 'object' ? (answer.json as { expires_in?: unknown }).expires_in : undefined;
-    const refresh = field(answer.json, 'refresh_token');
-    return {
-      accessToken: new Secret(access),
-      refreshToken: refresh ? new Secret(refresh) : undefined,
-      accessTokenExpiresAt: new Date(Date.now() + (typeof expiresIn === 'number' ? expiresIn : 0) * 1000),
-      scopes: (field(answer.json, 'scope') ?? '').split(/\s+/).filter((s) => s.length > 0),
-      tokenType: field(answer.json, 'token_type') ?? 'bearer',
-    };
+    const tokens = answer.status === 200 ? tokenSetFromJson(answer.json, 'bearer') : undefined;
+    if (!tokens) throw failureOf(operation, answer);
+    return tokens;
   }
 
   private async identify(accessToken: Secret): Promise<Identity> {
