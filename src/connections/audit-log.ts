@@ -11,6 +11,16 @@ export interface AuditEvent {
   detail?: Record<string, unknown>;
 }
 
+/** An event as stored; `id` orders events and pages the trail. */
+export interface StoredAuditEvent {
+  id: string;
+  at: Date;
+  actor: string;
+  action: string;
+  outcome: string;
+  detail: Record<string, unknown> | null;
+}
+
 const FLUSH_MS = 500;
 const BATCH = 2_000;
 /** Under a long database outage the oldest events are dropped (and counted) rather than grow memory. */
@@ -80,5 +90,15 @@ export class AuditLog implements OnApplicationShutdown {
       this.log.error(`${this.dropped} audit events were dropped during a database outage`);
       this.dropped = 0;
     }
+  }
+
+  /** A connection's events, newest first, after the event id `beforeId` (keyset paging). */
+  async read(connectionId: string, limit: number, beforeId?: string): Promise<StoredAuditEvent[]> {
+    await this.flush();
+    return this.db.query(
+      `SELECT id::text, at, actor, action, outcome, detail FROM audit_events
+        WHERE connection_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY audit_events.id DESC LIMIT $3`,
+      [connectionId, beforeId ?? null, limit],
+    );
   }
 }

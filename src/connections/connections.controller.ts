@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, 
 import type { FastifyReply } from 'fastify';
 import { Caller, Roles } from '../common/auth';
 import { CurrentCaller } from '../common/caller.decorator';
-import { AccessTokenRequestDto, AccessTokenView, ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery } from './connections.dto';
+import { AccessTokenRequestDto, AccessTokenView, AuditListView, AuditQuery, ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery } from './connections.dto';
 import { ConnectionsService } from './connections.service';
 import { TokenService } from './token.service';
 
@@ -29,6 +29,14 @@ export class ConnectionsController {
   @ApiOkResponse({ type: ConnectionView })
   get(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<ConnectionView> {
     return this.connections.get(caller, id);
+  }
+
+  @Get(':id/audit')
+  @Roles('admin')
+  @ApiOperation({ summary: 'The audit trail of a connection: token reads, refreshes, connects, imports, revokes (never a token), newest first' })
+  @ApiOkResponse({ type: AuditListView })
+  auditTrail(@CurrentCaller() caller: Caller, @Param('id') id: string, @Query() query: AuditQuery): Promise<AuditListView> {
+    return this.connections.auditTrail(caller, id, query);
   }
 
   @Post()

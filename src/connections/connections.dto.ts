@@ -86,3 +86,21 @@ export class AccessTokenView {
   @ApiProperty({ format: 'date-time' }) expiresAt!: string;
   @ApiProperty({ type: [String] }) scopes!: string[];
 }
+
+export class AuditQuery {
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' }) @IsOptional() @IsString() @Length(1, 255) cursor?: string;
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
+}
+
+export class AuditEventView {
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ description: 'An API client id, or refresher, oauth for the service itself' }) actor!: string;
+  @ApiProperty({ example: 'token.read', description: 'token.read, token.refresh, connection.connect, connection.resync, connection.import, connection.revoke' }) action!: string;
+  @ApiProperty({ example: 'served' }) outcome!: string;
+  @ApiPropertyOptional({ description: 'e.g. the platform error code of a failed refresh; never a token' }) detail?: Record<string, unknown>;
+}
+
+export class AuditListView {
+  @ApiProperty({ type: [AuditEventView] }) items!: AuditEventView[];
+  @ApiPropertyOptional() nextCursor?: string;
+}

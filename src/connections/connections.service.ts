@@ -14,7 +14,7 @@ import { Secret } from '../vault/secret';
 import { AuditLog } from './audit-log';
 import { ConnectionEvents } from './connection-events';
 import type { ConnectionRow } from './connection.types';
-import { ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery } from './connections.dto';
+import { AuditListView, AuditQuery, ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery } from './connections.dto';
 import { ConnectionsRepository } from './connections.repository';
 import { nextRefreshAt } from './schedule';
 import { ScopeDrift } from './scope-drift';
@@ -78,6 +78,20 @@ export class ConnectionsService {
     const row = UUID.test(id) ? await this.repo.findById(id, caller.tenantIds ?? 'all') : undefined;
     if (!row) throw new AppError(ProblemCode.NotFound, 'No such connection.');
     return toConnectionView(row);
+  }
+
+  /** Who read or refreshed the connection, newest first; the caller's tenant scope applies. */
+  async auditTrail(caller: Caller, id: string, query: AuditQuery): Promise<AuditListView> {
+    await this.get(caller, id);
+    const limit = query.limit ?? 100;
+    const before = query.cursor === undefined ? undefined : Buffer.from(query.cursor, 'base64url').toString();
+    if (before !== undefined && !/^\d{1,18}$/.test(before)) {
+      throw new AppError(ProblemCode.ValidationFailed, 'cursor is not a cursor this service returned', { errors: [{ field: 'cursor', message: 'is invalid' }] });
+    }
+    const rows = await this.audit.read(id, limit + 1, before);
+    const page = rows.slice(0, limit);
+    const items = page.map((e) => ({ at: e.at.toISOString(), actor: e.actor, action: e.action, outcome: e.outcome, ...(e.detail ? { detail: e.detail } : {}) }));
+    return { items, ...(rows.length > limit ? { nextCursor: Buffer.from(page[page.length - 1].id).toString('base64url') } : {}) };
   }
 
   /** Migration: stores existing tokens. Never refreshes by itself; the sweep does when due. */

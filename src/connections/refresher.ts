@@ -4,6 +4,7 @@ import { classify } from '../platforms/classify';
 import type { Classification } from '../platforms/conditions';
 import { OAuthProviders } from '../platforms/oauth-registry';
 import { ProviderFailure } from '../platforms/platform';
+import { AuditLog } from './audit-log';
 import { ClientHealth } from './client-health';
 import { ConnectionEvents } from './connection-events';
 import type { ConnectionRow, LastError } from './connection.types';
@@ -56,6 +57,7 @@ export class Refresher {
     private readonly metrics: ConnectionsMetrics,
     private readonly events: ConnectionEvents,
     private readonly drift: ScopeDrift,
+    private readonly audit: AuditLog,
   ) {}
 
   /**
@@ -134,7 +136,7 @@ export class Refresher {
         nextRefreshAt(now, tokens.accessTokenExpiresAt),
       );
       const committed = await this.commit(row, write);
-      this.metrics.refreshes.inc({ platform: row.platform, outcome: committed ? 'success' : 'superseded' });
+      this.outcome(row, committed ? 'success' : 'superseded');
       if (!committed) return this.repo.findById(row.id, 'all');
       if (row.status === 'blocked') await this.events.recovered(committed);
       return this.drift.check(committed);
@@ -165,7 +167,7 @@ export class Refresher {
     const error: LastError = { kind: classification.kind, code, message: classification.reason.slice(0, 300), at: now.toISOString() };
     if (classification.kind !== 'condition') {
       if (classification.kind === 'client_misconfigured') this.clients.reportMisconfigured(row.platform, code);
-      this.metrics.refreshes.inc({ platform: row.platform, outcome: classification.kind });
+      this.outcome(row, classification.kind, code);
       const retryAfter = classification.kind === 'transient' ? classification.retryAfterMs : undefined;
       const next = new Date(now.getTime() + backoffMs(row.failureCount + 1, retryAfter));
       return (await this.repo.recordTransient(row.id, this.owner, error, next)) ?? this.repo.findById(row.id, 'all');
@@ -175,7 +177,7 @@ export class Refresher {
     const latest = await this.repo.findById(row.id, 'all');
     if (!latest || latest.version !== row.version) {
       await this.repo.releaseLease(row.id, this.owner);
-      this.metrics.refreshes.inc({ platform: row.platform, outcome: 'superseded' });
+      this.outcome(row, 'superseded');
       return latest;
     }
     let { condition, audience } = classification;
@@ -185,12 +187,18 @@ export class Refresher {
       ({ condition, audience } = { condition: 'grant_revoked', audience: 'user' });
     }
     if (classification.unclassified) this.metrics.unclassified.inc({ platform: row.platform, code: classification.unclassified.slice(0, 64) });
-    this.metrics.refreshes.inc({ platform: row.platform, outcome: condition });
+    this.outcome(row, condition, code);
     const status = audience === 'admin' ? 'blocked' : 'needs_reauth';
     const broken = await this.repo.markBroken(row.id, this.owner, row.version, status, { ...error, condition, audience });
     if (!broken) return this.repo.findById(row.id, 'all');
     await this.events.broken(broken);
     // Heal has opened (or joined) the incident: hand the caller the row that names it.
     return (await this.repo.findById(row.id, 'all')) ?? broken;
+  }
+
+  /** Every upstream refresh ends here once: counted, and written to the audit log (never a token). */
+  private outcome(row: ConnectionRow, outcome: string, code?: string): void {
+    this.metrics.refreshes.inc({ platform: row.platform, outcome });
+    this.audit.record({ actor: 'refresher', connectionId: row.id, tenantId: row.tenantId, action: 'token.refresh', outcome, ...(code ? { detail: { code } } : {}) });
   }
 }
