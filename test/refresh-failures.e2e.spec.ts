@@ -60,6 +60,25 @@ describe('refresh failures seen by a relay', () => {
     expect(Number(inv.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 
+  it('retries a backed-off connection when its backoff ends, not at the next sweep tick (the sweep runs hourly here)', async () => {
+    const c = await imported('microsoft', 1);
+    await new Promise((r) => setTimeout(r, 1100));
+    w.sb.control.failRefreshes('microsoft', { userExternalId: c.user }, { status: 503, body: '<html>Service Unavailable</html>' }, 1);
+    const down = await token(c.id);
+    expect(down.status).toBe(503);
+    const retryAt = Date.now() + Number(down.headers.get('retry-after')) * 1000;
+    // The outage is over (one failure only); nobody calls: the service retries by itself.
+    const deadline = retryAt + 3_000;
+    let view;
+    do {
+      await new Promise((r) => setTimeout(r, 100));
+      view = (await w.t.call('GET', `/v1/connections/${c.id}`, undefined, w.relayKey)).body;
+    } while (!view.lastRefreshAt && Date.now() < deadline);
+    expect(view).toMatchObject({ status: 'active', lastRefreshAt: expect.any(String) });
+    expect(view.lastError).toBeUndefined();
+    expect(w.sb.control.tokenCalls('microsoft', { userExternalId: c.user, grantType: 'refresh_token' })).toBe(2);
+  });
+
   it('answers 409 reauth-required with condition and audience when the grant is dead', async () => {
     const c = await imported('microsoft', 60);
     w.sb.control.failRefreshes('microsoft', { userExternalId: c.user }, microsoftError(50173, { error: 'invalid_grant', suberror: 'bad_token' }));

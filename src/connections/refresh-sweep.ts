@@ -20,6 +20,8 @@ export class RefreshSweep implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly log = new Logger('RefreshSweep');
   private running?: Promise<number>;
   private stopping = false;
+  private wake?: { at: number; timer: NodeJS.Timeout };
+  private readonly retrySeconds = new Set<number>();
 
   constructor(
     private readonly config: AppConfig,
@@ -33,11 +35,42 @@ export class RefreshSweep implements OnApplicationBootstrap, OnApplicationShutdo
     await this.adoptCutoffs().catch((e: unknown) => this.log.warn(`could not check for cut-off refreshes: ${(e as Error).message}`));
     const timer = setInterval(() => void this.sweep(), this.config.refreshSweepIntervalMs);
     this.scheduler.addInterval('refresh-sweep', timer);
+    this.refresher.onBackoff = (at) => this.wakeAt(at.getTime());
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    if (this.wake) clearTimeout(this.wake.timer);
     await this.running;
+  }
+
+  /**
+   * Sweeps again when a retry this replica scheduled falls due, not at the next tick: a
+   * platform outage then ends with every backed-off connection retried within its backoff
+   * (at most 60 s), whatever REFRESH_SWEEP_INTERVAL is. Retry times are kept to the second
+   * (backoff is capped at 60 s, so at most ~60 are pending) behind one timer for the earliest.
+   */
+  private wakeAt(at: number): void {
+    if (this.stopping) return;
+    this.retrySeconds.add(Math.ceil(at / 1000));
+    this.armWake();
+  }
+
+  private armWake(): void {
+    if (this.retrySeconds.size === 0) return;
+    const at = Math.min(...this.retrySeconds) * 1000;
+    if (this.wake && this.wake.at <= at) return;
+    if (this.wake) clearTimeout(this.wake.timer);
+    const timer = setTimeout(() => {
+      this.wake = undefined;
+      const now = Date.now();
+      for (const second of this.retrySeconds) if (second * 1000 <= now) this.retrySeconds.delete(second);
+      // A sweep still draining may have claimed before this retry was due: look again shortly.
+      if (this.running) this.retrySeconds.add(Math.ceil(now / 1000) + 1);
+      else void this.sweep();
+      this.armWake();
+    }, Math.max(0, at - Date.now()) + 50);
+    this.wake = { at, timer };
   }
 
   /** One sweep; a tick that finds the previous sweep still running does nothing. Returns refreshes started. */

@@ -48,6 +48,8 @@ export class Refresher {
   readonly owner = newLeaseOwner();
   private readonly log = new Logger('Refresher');
   private readonly inFlight = new Map<string, Promise<ConnectionRow | undefined>>();
+  /** Told when a transient failure schedules a retry, so the sweep wakes for it (SPEC §3: within 60 s). */
+  onBackoff: (retryAt: Date) => void = () => undefined;
 
   constructor(
     private readonly repo: ConnectionsRepository,
@@ -170,7 +172,9 @@ export class Refresher {
       this.outcome(row, classification.kind, code);
       const retryAfter = classification.kind === 'transient' ? classification.retryAfterMs : undefined;
       const next = new Date(now.getTime() + backoffMs(row.failureCount + 1, retryAfter));
-      return (await this.repo.recordTransient(row.id, this.owner, error, next)) ?? this.repo.findById(row.id, 'all');
+      const recorded = await this.repo.recordTransient(row.id, this.owner, error, next);
+      if (recorded && classification.kind === 'transient') this.onBackoff(next);
+      return recorded ?? this.repo.findById(row.id, 'all');
     }
     // Before calling a failure permanent, read the row again: a refresh that committed
     // meanwhile (another replica, a re-sync) wins, and our rotated-away token failing is no incident.
