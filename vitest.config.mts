@@ -24,6 +24,8 @@ export default defineConfig({
     environment: 'node',
     pool: 'forks',
     maxWorkers: 2,
+    // Concurrent heal tests spend their time waiting for probe and reminder ticks, not CPU.
+    maxConcurrency: 24,
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
