@@ -140,8 +140,10 @@ export class Refresher {
       const committed = await this.commit(row, write);
       this.outcome(row, committed ? 'success' : 'superseded');
       if (!committed) return this.repo.findById(row.id, 'all');
-      if (row.status === 'blocked') await this.events.recovered(committed);
-      return this.drift.check(committed);
+      // Drift first: a probe whose refresh works but still lacks a required scope has healed nothing.
+      const checked = await this.drift.check(committed);
+      if (row.status === 'blocked' && checked.status === 'active') await this.events.recovered(checked);
+      return checked;
     } finally {
       this.metrics.inFlight.dec();
       this.metrics.refreshSeconds.observe({ platform: row.platform }, Number(process.hrtime.bigint() - started) / 1e9);
