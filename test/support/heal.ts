@@ -67,9 +67,9 @@ export async function importGrant(
   return { id: res.body.id, userExternalId, status: res.body.status };
 }
 
-/** Direct SQL on the app's database, for what only time would otherwise do (expiry). */
-export async function sql<T = Record<string, unknown>>(w: World, text: string, params: unknown[] = []): Promise<T[]> {
-  const db = new Client({ connectionString: w.t.databaseUrl });
+/** Direct SQL on the app's database (a world's or a URL), for what only time would otherwise do, and to read the outbox. */
+export async function sql<T = Record<string, unknown>>(on: World | string, text: string, params: unknown[] = []): Promise<T[]> {
+  const db = new Client({ connectionString: typeof on === 'string' ? on : on.t.databaseUrl });
   await db.connect();
   try {
     return (await db.query(text, params)).rows as T[];
