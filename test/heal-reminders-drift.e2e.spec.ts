@@ -71,9 +71,18 @@ describe.concurrent('reminders and scope drift', () => {
       const kinds = async (id: string) => (await w.t.call('GET', `/v1/incidents/${id}`)).body.prompts.map((p: { kind: string }) => p.kind).sort();
       expect(await kinds(user.incidentId)).toEqual(['initial', 'reminder', 'reminder']);
       expect(await kinds(admin.incidentId)).toEqual(['initial', 'initial', 'reminder', 'reminder', 'reminder', 'reminder']);
-      // Resolved after its first prompt: a confirmation, no reminder.
-      expect(dms(w, 'slack', healed.user).map((m) => m.text.includes('Reminder:'))).toEqual([false, false]);
-      expect(await kinds(healed.incidentId)).toEqual(['confirmation', 'confirmation', 'initial']);
+      // Once resolved (a re-sync right after the first prompt): the confirmation, then silence.
+      // (A reminder that fell due before the re-sync completed would be legitimate, and is allowed.)
+      const healedDms = dms(w, 'slack', healed.user);
+      const confirmed = healedDms.findIndex((m) => m.text.includes('reconnected'));
+      expect(confirmed).toBeGreaterThan(0);
+      expect(healedDms.slice(confirmed + 1)).toEqual([]);
+      expect(healedDms.filter((m) => m.text.includes('Reminder:')).length).toBeLessThanOrEqual(1);
+      const healedIncident = (await w.t.call('GET', `/v1/incidents/${healed.incidentId}`)).body;
+      expect(healedIncident.status).toBe('resolved');
+      for (const p of healedIncident.prompts.filter((x: { kind: string }) => x.kind === 'reminder')) {
+        if (p.sentAt) expect(Date.parse(p.sentAt)).toBeLessThanOrEqual(Date.parse(healedIncident.resolvedAt));
+      }
     });
   });
 
