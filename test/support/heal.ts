@@ -3,14 +3,14 @@ import type { ReceivedMessage, SandboxPlatform } from '../../sandbox';
 import { fullScopes, makeTenant } from './factories';
 import { botSettings, platformIds, World } from './world';
 
-/** Polls `fn` until it returns something truthy; fails with `what` after `ms`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000): Promise<T> {
+/** Polls `fn` every `every` ms until it returns something truthy; fails with `what` after `ms`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 20_000, every = 50): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const value = await fn();
     if (value) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, every));
   }
 }
 
@@ -94,11 +94,11 @@ export interface PromptView {
 }
 
 /** The incident as `GET /v1/incidents/{id}` shows it, once `ready` holds. */
-export async function incidentWhen(w: World, id: string, what: string, ready: (i: { status: string; prompts: PromptView[] }) => boolean, ms = 20_000) {
+export async function incidentWhen(w: World, id: string, what: string, ready: (i: { status: string; prompts: PromptView[] }) => boolean, ms = 20_000, every = 50) {
   return waitFor(what, async () => {
     const res = await w.t.call('GET', `/v1/incidents/${id}`);
     return res.status === 200 && ready(res.body) ? res.body : undefined;
-  }, ms);
+  }, ms, every);
 }
 
 export const sentPrompts = (prompts: PromptView[], kind?: string) => prompts.filter((p) => p.status === 'sent' && (kind === undefined || p.kind === kind));
