@@ -58,15 +58,15 @@ describe(`heal storm: ${USERS} users of one Microsoft tenant`, () => {
     expect(opened.prompts.map((p: { recipient: string }) => p.recipient).sort()).toEqual([...tenant.admins].sort());
     expect(refreshCalls()).toBeGreaterThanOrEqual(USERS);
 
-    // A probe meets the block again: still one incident, nobody told twice.
-    const afterStorm = refreshCalls();
-    await waitFor('a probe during the block', () => refreshCalls() > afterStorm, 35_000);
-    expect(await openIncidents()).toHaveLength(1);
     expect((await connections()).filter((c) => c.status === 'blocked')).toHaveLength(USERS);
     for (const admin of tenant.admins) expect(dms(w, 'microsoft', admin)).toHaveLength(1);
     expect(w.sb.control.messages('microsoft')).toHaveLength(2); // no user was DMed
     // The count is of the users affected when the prompt was rendered (the storm may still be arriving).
     expect(dms(w, 'microsoft', tenant.admins[0])[0].text).toMatch(/Conditional Access/);
+    // Any probe that met the block meanwhile must change nothing: the end state below (one
+    // incident, two DMs per admin in all) covers it. The block is lifted now rather than after
+    // another probe, since each failed probe doubles the wait for the next (heal-matrix shows a
+    // failed probe on its own).
 
     // The admin fixes the policy.
     const liftedAt = Date.now();
@@ -86,6 +86,7 @@ describe(`heal storm: ${USERS} users of one Microsoft tenant`, () => {
       expect(all[1].text).toContain(`${USERS} affected connections were refreshed`);
     }
     expect(w.sb.control.messages('microsoft')).toHaveLength(4);
+    expect(await w.t.call('GET', `/v1/incidents?tenantId=${tenant.id}`).then((r) => r.body.items)).toHaveLength(1);
     expect(recorded).toBeLessThan(30_000);
   }, 120_000);
 });
