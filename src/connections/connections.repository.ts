@@ -62,6 +62,13 @@ export interface TokenWrite {
   nextRefreshAt: Date | null;
 }
 
+/** A refresh result to commit over the version the refresher read. */
+export interface RefreshCommit {
+  id: string;
+  version: number;
+  write: TokenWrite;
+}
+
 export interface ListFilter {
   platform?: Platform;
   tenantExternalId?: string;
@@ -170,18 +177,27 @@ export class ConnectionsRepository {
     return rows.map(toRow);
   }
 
-  /** Commits a refresh result, fenced: only the lease holder, only over the version it read. */
-  async commitRefresh(id: string, owner: string, version: number, t: TokenWrite): Promise<ConnectionRow | undefined> {
+  /**
+   * Commits refresh results, each fenced on its own: only the lease holder, only over the
+   * version it read. One statement for many rows (see RefreshCommits); rows lock in id order,
+   * the same in every such statement. Returns the rows written; a missing one lost its fence.
+   */
+  async commitRefreshes(owner: string, commits: readonly RefreshCommit[]): Promise<ConnectionRow[]> {
+    const c = [...commits].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const rows = await queryRows(this.db,
-      `UPDATE connections SET status = 'active', condition = NULL, access_token = $4, refresh_token = $5, vault_key_id = $6,
-         access_token_expires_at = $7, refresh_token_expires_at = COALESCE($8, refresh_token_expires_at), scopes = $9,
-         next_refresh_at = $10, last_refresh_at = now(), last_error = NULL, failure_count = 0, version = version + 1,
-         lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL, refresh_cutoff = false, updated_at = now()
-       WHERE id = $1 AND lease_owner = $2 AND version = $3 RETURNING ${COLUMNS}`,
-      [id, owner, version, t.accessToken, t.refreshToken, t.vaultKeyId, t.accessTokenExpiresAt,
-        t.refreshTokenExpiresAt ?? null, t.scopes, t.nextRefreshAt],
+      `UPDATE connections SET status = 'active', condition = NULL, access_token = u_access, refresh_token = u_refresh, vault_key_id = u_key,
+         access_token_expires_at = u_access_expires, refresh_token_expires_at = COALESCE(u_refresh_expires, refresh_token_expires_at),
+         scopes = ARRAY(SELECT jsonb_array_elements_text(u_scopes)), next_refresh_at = u_next, last_refresh_at = now(), last_error = NULL,
+         failure_count = 0, version = version + 1, lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL, refresh_cutoff = false,
+         updated_at = now()
+       FROM unnest($2::uuid[], $3::bigint[], $4::bytea[], $5::bytea[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[], $10::timestamptz[])
+         AS u (u_id, u_version, u_access, u_refresh, u_key, u_access_expires, u_refresh_expires, u_scopes, u_next)
+       WHERE id = u_id AND lease_owner = $1 AND version = u_version RETURNING ${COLUMNS}`,
+      [owner, c.map((x) => x.id), c.map((x) => x.version), c.map((x) => x.write.accessToken), c.map((x) => x.write.refreshToken),
+        c.map((x) => x.write.vaultKeyId), c.map((x) => x.write.accessTokenExpiresAt), c.map((x) => x.write.refreshTokenExpiresAt ?? null),
+        c.map((x) => JSON.stringify(x.write.scopes)), c.map((x) => x.write.nextRefreshAt)],
     );
-    return rows[0] ? toRow(rows[0]) : undefined;
+    return rows.map(toRow);
   }
 
   /** A transient failure: keep status and tokens, note the error, retry at `nextRefreshAt`. */

@@ -3,6 +3,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { deadLocalOwners } from '../common/lease';
 import { AppConfig } from '../config/app-config';
 import { ConnectionsMetrics } from './connections.metrics';
+import type { ConnectionRow } from './connection.types';
 import { ConnectionsRepository } from './connections.repository';
 import { LEASE_MS, Refresher } from './refresher';
 
@@ -84,30 +85,84 @@ export class RefreshSweep implements OnApplicationBootstrap, OnApplicationShutdo
     return this.running;
   }
 
+  /**
+   * A slot is held for the upstream call only (SPEC §9: upstream refreshes in flight); the
+   * commit after it runs outside the slot, under a second bound of the same size. Rows are
+   * claimed ahead into `ready`, so a slot that frees up while a claim is in flight is refilled
+   * at once instead of idling through a database round trip.
+   */
   private async drain(): Promise<number> {
     const concurrency = this.config.refreshConcurrency;
     const minClaim = Math.max(1, Math.floor(concurrency / 4));
     const end = Date.now() + SWEEP_BUDGET_MS;
+    const owner = this.refresher.owner;
     const running = new Set<Promise<unknown>>();
+    const ready: { row: ConnectionRow; claimedAt: number }[] = [];
+    let upstream = 0;
+    let claiming: Promise<void> | undefined;
+    let claimError: { error: unknown } | undefined;
+    // The last claim found nothing due: claim again only once a refresh has finished.
+    let dry = false;
+    let signal = () => {};
+    let changed = new Promise<void>((r) => (signal = r));
     let started = 0;
-    while (!this.stopping && Date.now() < end) {
-      const room = concurrency - running.size;
-      if (room >= minClaim || running.size === 0) {
-        const rows = await this.repo.claimDue(this.refresher.owner, room, LEASE_MS);
-        for (const row of rows) {
-          const work: Promise<unknown> = this.refresher
-            .refreshClaimed(row)
-            .catch((e: unknown) => this.log.error(`refresh of ${row.id} failed unexpectedly: ${(e as Error).message}`))
-            .finally(() => running.delete(work));
-          running.add(work);
+    const start = (row: ConnectionRow) => {
+      upstream++;
+      const upstreamDone = () => {
+        upstream--;
+        signal();
+      };
+      const work: Promise<unknown> = this.refresher
+        .refreshClaimed(row, upstreamDone)
+        .catch((e: unknown) => this.log.error(`refresh of ${row.id} failed unexpectedly: ${(e as Error).message}`))
+        .finally(() => {
+          running.delete(work);
+          dry = false;
+          signal();
+        });
+      running.add(work);
+      started++;
+    };
+    const giveBack = (row: ConnectionRow) =>
+      this.repo.releaseLease(row.id, owner).catch((e: unknown) => this.log.warn(`could not release the lease of ${row.id}: ${(e as Error).message}`));
+    try {
+      while (!this.stopping && Date.now() < end) {
+        if (claimError) throw claimError.error;
+        while (upstream < concurrency && running.size < 2 * concurrency) {
+          const next = ready.shift();
+          if (!next) break;
+          // A row that waited so long that its lease could lapse mid-refresh goes back instead.
+          if (Date.now() - next.claimedAt < LEASE_MS / 3) start(next.row);
+          else {
+            const back: Promise<unknown> = giveBack(next.row).finally(() => running.delete(back));
+            running.add(back);
+          }
         }
-        started += rows.length;
-        if (rows.length === 0 && running.size === 0) break;
-        if (rows.length > 0 && running.size < concurrency) continue;
+        if (!claiming && !dry && ready.length < minClaim) {
+          claiming = this.repo
+            .claimDue(owner, concurrency - ready.length, LEASE_MS)
+            .then((rows) => {
+              const claimedAt = Date.now();
+              for (const row of rows) ready.push({ row, claimedAt });
+              dry = rows.length === 0;
+            })
+            .catch((error: unknown) => void (claimError = { error }))
+            .finally(() => {
+              claiming = undefined;
+              signal();
+            });
+        }
+        if (!claiming && ready.length === 0 && running.size === 0) break;
+        // Whatever settled since the last look (even during a claim) has already resolved `changed`.
+        await changed;
+        changed = new Promise<void>((r) => (signal = r));
       }
-      await Promise.race(running);
+    } finally {
+      await claiming;
+      // Claimed but not started (stopping, out of budget, or a failed claim): back at once, not after the lease.
+      await Promise.all(ready.splice(0).map((r) => giveBack(r.row)));
+      await Promise.all(running);
     }
-    await Promise.all(running);
     return started;
   }
 

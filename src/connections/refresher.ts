@@ -10,6 +10,7 @@ import { ConnectionEvents } from './connection-events';
 import type { ConnectionRow, LastError } from './connection.types';
 import { ConnectionsMetrics } from './connections.metrics';
 import { ConnectionsRepository, TokenWrite } from './connections.repository';
+import { RefreshCommits } from './refresh-commits';
 import { backoffMs, nextRefreshAt } from './schedule';
 import { ScopeDrift } from './scope-drift';
 import { TokenSealer } from './token-sealer';
@@ -48,6 +49,7 @@ export class Refresher {
   readonly owner = newLeaseOwner();
   private readonly log = new Logger('Refresher');
   private readonly inFlight = new Map<string, Promise<ConnectionRow | undefined>>();
+  private readonly commits: RefreshCommits;
   /** Told when a transient failure schedules a retry, so the sweep wakes for it (SPEC §3: within 60 s). */
   onBackoff: (retryAt: Date) => void = () => undefined;
 
@@ -60,7 +62,9 @@ export class Refresher {
     private readonly events: ConnectionEvents,
     private readonly drift: ScopeDrift,
     private readonly audit: AuditLog,
-  ) {}
+  ) {
+    this.commits = new RefreshCommits(repo, this.owner);
+  }
 
   /**
    * An admin incident's probe: one refresh of a blocked connection. Undefined when the row
@@ -112,10 +116,19 @@ export class Refresher {
     }
   }
 
-  /** Refreshes a row whose lease this process holds; always releases the lease. */
-  async refreshClaimed(row: ConnectionRow): Promise<ConnectionRow | undefined> {
+  /**
+   * Refreshes a row whose lease this process holds; always releases the lease.
+   * `upstreamDone` is called once, when the upstream call has settled (or if none is made):
+   * the sweep bounds upstream calls in flight (REFRESH_CONCURRENCY), not the commits after them.
+   */
+  async refreshClaimed(row: ConnectionRow, upstreamDone?: () => void): Promise<ConnectionRow | undefined> {
     const started = process.hrtime.bigint();
     this.metrics.inFlight.inc();
+    let upstreamOpen = true;
+    const settled = () => {
+      if (upstreamOpen) upstreamDone?.();
+      upstreamOpen = false;
+    };
     try {
       const refreshToken = this.sealer.openRefresh(row);
       if (!refreshToken) return this.fail(row, { kind: 'condition', condition: 'grant_revoked', audience: 'user', reason: 'no refresh token stored' }, 'no_refresh_token');
@@ -124,12 +137,14 @@ export class Refresher {
       try {
         tokens = await provider.refresh({ refreshToken, tenantExternalId: row.tenantExternalId, userExternalId: row.userExternalId, scopes: row.scopes });
       } catch (error) {
+        settled();
         const signals =
           error instanceof ProviderFailure ? error.signals : { platform: row.platform, operation: 'refresh' as const, network: 'connection' as const, description: String(error).slice(0, 200) };
         if (!(error instanceof ProviderFailure)) this.log.error(`unexpected refresh error for ${row.id}: ${String(error)}`);
         const code = String(signals.aadsts ?? signals.platformCode ?? signals.error ?? signals.httpStatus ?? signals.network ?? 'unknown');
         return this.fail(row, classify(signals, { refreshTokenExpiresAt: row.refreshTokenExpiresAt ?? undefined, now: new Date() }), code);
       }
+      settled();
       this.clients.reportWorking(row.platform);
       const now = new Date();
       const write: TokenWrite = this.sealer.seal(
@@ -145,6 +160,7 @@ export class Refresher {
       if (row.status === 'blocked' && checked.status === 'active') await this.events.recovered(checked);
       return checked;
     } finally {
+      settled();
       this.metrics.inFlight.dec();
       this.metrics.refreshSeconds.observe({ platform: row.platform }, Number(process.hrtime.bigint() - started) / 1e9);
     }
@@ -155,7 +171,7 @@ export class Refresher {
     const until = Date.now() + COMMIT_RETRY_MS;
     for (let attempt = 0; ; attempt++) {
       try {
-        const committed = await this.repo.commitRefresh(row.id, this.owner, row.version, write);
+        const committed = await this.commits.commit({ id: row.id, version: row.version, write });
         if (!committed) this.log.warn(`refresh of ${row.id} lost its fence (a newer write exists); its result is discarded`);
         return committed;
       } catch (error) {
