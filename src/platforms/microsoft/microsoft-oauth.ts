@@ -113,10 +113,13 @@ export class MicrosoftOAuth implements OAuthProvider {
   /** Entra ID has no endpoint that revokes one delegated grant (only all of a user's sessions). */
   async revoke(): Promise<void> {}
 
-  /** Graph scopes to ask for: the grant's own when known, else the catalog; MSAL adds the OIDC ones. */
+  /**
+   * Graph scopes to ask for: the catalog's and any the grant holds beyond them (MSAL adds the
+   * OIDC ones). Asking for every required scope, not only the granted ones, lets a grant that
+   * drifted heal once an admin consents again; until then Entra answers AADSTS65001.
+   */
   private msalScopes(granted: readonly string[]): string[] {
-    const source = granted.length > 0 ? granted : this.requiredScopes;
-    return source.filter((s) => !OIDC_SCOPES.has(s.toLowerCase()));
+    return [...new Set([...this.requiredScopes, ...granted])].filter((s) => !OIDC_SCOPES.has(s.toLowerCase()));
   }
 
   private client(tenant: string, network: INetworkModule): ConfidentialClientApplication {
