@@ -1,0 +1,117 @@
+/**
+ * `npm run bench:token-read`: a relay reading valid tokens through the real API
+ * (`POST /v1/connections/{id}/access-token`, relay key, audit on) beside a bare Fastify
+ * server answering the same constant JSON, both loaded by autocannon with 64 connections on
+ * this machine, in the same run. Targets: at least 0.5× the bare server's requests/s, and
+ * p99 ≤ 10 ms.
+ */
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { Client } from 'pg';
+import { startSandbox } from '../sandbox';
+import { AuditLog } from '../src/connections/audit-log';
+import { scopeCatalog } from '../src/platforms/scope-catalog';
+import { startBenchApp } from './harness';
+
+/** Distinct connections read in turn: every request is a cache lookup of a different row, not one hot row. */
+const CONNECTIONS = Number(process.env.TOKEN_READ_CONNECTIONS ?? 100);
+const SECONDS = Number(process.env.TOKEN_READ_SECONDS ?? 10);
+const WARMUP_SECONDS = 3;
+const HTTP_CONNECTIONS = 64;
+const BODY = JSON.stringify({ minValiditySeconds: 300 });
+
+/**
+ * autocannon runs in a worker thread (`workers: 1`) so its own parsing does not share the
+ * server's event loop: on the same thread it would add a constant cost to both sides and
+ * flatter the ratio. Each of its connections cycles through every path.
+ */
+async function load(url: string, paths: string[], key: string, seconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    connections: HTTP_CONNECTIONS,
+    duration: seconds,
+    workers: 1,
+    requests: paths.map((p) => ({
+      method: 'POST',
+      path: p,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: BODY,
+    })),
+  });
+}
+
+function checked(side: string, r: autocannon.Result): autocannon.Result {
+  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0 || r['2xx'] === 0) {
+    throw new Error(`${side}: ${r.non2xx} non-2xx responses (${JSON.stringify(r.statusCodeStats)}), ${r.errors} errors, ${r.timeouts} timeouts of ${r.requests.total}`);
+  }
+  return r;
+}
+
+async function main(): Promise<void> {
+  const sb = await startSandbox();
+  const bench = await startBenchApp('token-read', sb.env);
+  const bare = Fastify();
+  try {
+    const tenant = await bench.call('POST', '/v1/tenants', { platform: 'zoom', externalId: 'acct-token-read', name: 'Token Read', admins: [], bot: { accountId: 'acct-token-read' } });
+    const relay = await bench.call('POST', '/v1/api-clients', { name: 'bench relay', role: 'relay', tenantIds: ['*'] });
+    if (tenant.status !== 201 || relay.status !== 201) throw new Error(`setup failed: ${tenant.status} ${relay.status}`);
+    const key = String(relay.body.apiKey);
+    const scopes = [...scopeCatalog('zoom').requiredScopes];
+    const ids: string[] = [];
+    for (let i = 0; i < CONNECTIONS; i++) {
+      const userExternalId = `reader${i}`;
+      const g = sb.control.mintGrant('zoom', { tenantExternalId: 'acct-token-read', userExternalId, scopes });
+      const res = await bench.call('POST', '/v1/connections', {
+        platform: 'zoom', tenantExternalId: 'acct-token-read', userExternalId, accessToken: g.accessToken, refreshToken: g.refreshToken,
+        expiresAt: new Date(Date.now() + g.expiresIn * 1000).toISOString(), scopes,
+      });
+      if (res.status !== 201 || res.body.status !== 'active') throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body)}`);
+      ids.push(String(res.body.id));
+    }
+    const paths = ids.map((id) => `/v1/connections/${id}/access-token`);
+
+    // The bare server answers with a real token response, so both sides send the same bytes.
+    const sample = await bench.call('POST', paths[0], JSON.parse(BODY), key);
+    if (sample.status !== 200) throw new Error(`token read failed: ${sample.status} ${JSON.stringify(sample.body)}`);
+    const constant = JSON.stringify(sample.body);
+    bare.post('/v1/connections/:id/access-token', async (_request, reply) => reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(constant));
+    const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
+
+    await load(bareUrl, paths, key, WARMUP_SECONDS);
+    await load(bench.url, paths, key, WARMUP_SECONDS);
+    const base = checked('bare Fastify', await load(bareUrl, paths, key, SECONDS));
+    const db = new Client({ connectionString: bench.databaseUrl });
+    await db.connect();
+    const tokenReads = async () => {
+      await bench.app.get(AuditLog).flush();
+      return Number((await db.query(`SELECT count(*) AS n FROM audit_events WHERE action = 'token.read'`)).rows[0].n);
+    };
+    const auditBefore = await tokenReads();
+    const api = checked('token API', await load(bench.url, paths, key, SECONDS));
+    // Requests still in flight when autocannon stops are served and audited but not counted by it.
+    const audited = (await tokenReads()) - auditBefore;
+    await db.end();
+
+    const rate = (r: autocannon.Result) => r.requests.total / r.duration;
+    const ratio = rate(api) / rate(base);
+    console.log(`token read: ${CONNECTIONS} connections (Zoom, 1 h tokens) read in turn, ${HTTP_CONNECTIONS} HTTP connections, ${SECONDS} s per side after ${WARMUP_SECONDS} s warm-up, autocannon in a worker thread, node ${process.version}`);
+    const sides: [string, autocannon.Result][] = [['bare Fastify, constant JSON (baseline)', base], ['token API (relay key, audit on)', api]];
+    console.table(
+      sides.map(([side, r]) => ({ side, 'requests/s': Math.round(rate(r)), 'p50 ms': r.latency.p50, 'p99 ms': r.latency.p99, '2xx': r['2xx'], 'non-2xx': r.non2xx })),
+    );
+    console.table([
+      { measure: 'API / bare requests/s', value: ratio.toFixed(2), target: '≥ 0.50', result: ratio >= 0.5 ? 'met' : 'MISSED' },
+      { measure: 'API p99', value: `${api.latency.p99} ms`, target: '≤ 10 ms', result: api.latency.p99 <= 10 ? 'met' : 'MISSED' },
+      { measure: 'audit events written for the API run', value: String(audited), target: `≥ ${api['2xx']} reads`, result: audited >= api['2xx'] && audited <= api['2xx'] + HTTP_CONNECTIONS ? 'met' : 'MISSED' },
+    ]);
+  } finally {
+    await bare.close();
+    await bench.close();
+    await sb.close();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
