@@ -6,7 +6,7 @@ import { AUDIENCE } from '../platforms/conditions';
 import { Secret } from '../vault/secret';
 import { AuditLog } from './audit-log';
 import { ClientHealth } from './client-health';
-import type { ConnectionRow } from './connection.types';
+import type { ConnectionRow, TenantScope } from './connection.types';
 import { ConnectionsMetrics } from './connections.metrics';
 import { ConnectionsRepository } from './connections.repository';
 import { Refresher } from './refresher';
@@ -40,6 +40,7 @@ interface Cached {
 export class TokenService {
   private readonly log = new Logger('TokenService');
   private readonly cache = new Map<string, Cached>();
+  private readonly reading = new Map<string, Promise<ConnectionRow | undefined>>();
 
   constructor(
     private readonly repo: ConnectionsRepository,
@@ -96,7 +97,7 @@ export class TokenService {
     }
     let row: ConnectionRow | undefined;
     try {
-      row = await this.repo.findById(id, caller.tenantIds ?? 'all');
+      row = await this.load(id, caller.tenantIds ?? 'all');
     } catch (error) {
       // PostgreSQL is away: a token we hold in memory that is still valid may be served.
       if (hit && canSeeTenant(caller, hit.row.tenantId) && hit.row.accessTokenExpiresAt && hit.row.accessTokenExpiresAt.getTime() > Date.now()) return hit;
@@ -104,6 +105,21 @@ export class TokenService {
     }
     if (!row) throw notFound();
     return this.remember(row);
+  }
+
+  /**
+   * One query for every concurrent miss of the same row under the same scope: when a hot
+   * row's cache entry expires, the calls waiting on it (up to a relay's whole connection pool)
+   * share one read instead of sending one each.
+   */
+  private load(id: string, scope: TenantScope): Promise<ConnectionRow | undefined> {
+    const key = `${id} ${scope === 'all' ? '*' : scope.join(',')}`;
+    let read = this.reading.get(key);
+    if (!read) {
+      read = this.repo.findById(id, scope).finally(() => this.reading.delete(key));
+      this.reading.set(key, read);
+    }
+    return read;
   }
 
   private remember(row: ConnectionRow): Cached {
