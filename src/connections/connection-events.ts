@@ -3,8 +3,11 @@ import type { ConnectionRow } from './connection.types';
 
 /** Something that reacts to connection state (Auto Heal). Its state is already committed. */
 export interface ConnectionListener {
-  /** A refresh failed for good (or scopes drifted): the row is `needs_reauth` or `blocked`. */
-  broken?(row: ConnectionRow): Promise<void>;
+  /**
+   * A refresh failed for good (or scopes drifted): the row is `needs_reauth` or `blocked`.
+   * Answers the incident the connection is now in, when it knows it.
+   */
+  broken?(row: ConnectionRow): Promise<string | undefined>;
   /** OAuth completed (a connect or a re-sync) or tokens were imported: the row is `active`. */
   connected?(row: ConnectionRow, how: 'connect' | 'resync' | 'import'): Promise<void>;
   /** A refresh succeeded on a connection that was blocked (an admin incident's probe). */
@@ -27,8 +30,13 @@ export class ConnectionEvents {
     this.listeners.push(listener);
   }
 
-  async broken(row: ConnectionRow): Promise<void> {
-    await this.each((l) => l.broken?.(row));
+  /** Tells every listener; answers the incident id the first one that knows it gave. */
+  async broken(row: ConnectionRow): Promise<string | undefined> {
+    let incidentId: string | undefined;
+    await this.each(async (l) => {
+      incidentId ??= (await l.broken?.(row)) ?? undefined;
+    });
+    return incidentId;
   }
 
   async connected(row: ConnectionRow, how: 'connect' | 'resync' | 'import'): Promise<void> {

@@ -194,28 +194,24 @@ export class Refresher {
       if (recorded && classification.kind === 'transient') this.onBackoff(next);
       return recorded ?? this.repo.findById(row.id, 'all');
     }
-    // Before calling a failure permanent, read the row again: a refresh that committed
-    // meanwhile (another replica, a re-sync) wins, and our rotated-away token failing is no incident.
-    const latest = await this.repo.findById(row.id, 'all');
-    if (!latest || latest.version !== row.version) {
+    let { condition, audience } = classification;
+    // The refresh token was probably rotated by the cut-off refresh and is now lost.
+    if (row.refreshCutoff) ({ condition, audience } = { condition: 'grant_revoked', audience: 'user' });
+    const status = audience === 'admin' ? 'blocked' : 'needs_reauth';
+    // The write is fenced on the version this refresh read: if another refresh or a re-sync
+    // committed meanwhile, its result wins, and our rotated-away token failing is no incident.
+    const broken = await this.repo.markBroken(row.id, this.owner, row.version, status, { ...error, condition, audience });
+    if (!broken) {
       await this.repo.releaseLease(row.id, this.owner);
       this.outcome(row, 'superseded');
-      return latest;
+      return this.repo.findById(row.id, 'all');
     }
-    let { condition, audience } = classification;
-    if (row.refreshCutoff) {
-      // The refresh token was probably rotated by the cut-off refresh and is now lost.
-      this.metrics.rotationLost.inc({ platform: row.platform });
-      ({ condition, audience } = { condition: 'grant_revoked', audience: 'user' });
-    }
+    if (row.refreshCutoff) this.metrics.rotationLost.inc({ platform: row.platform });
     if (classification.unclassified) this.metrics.unclassified.inc({ platform: row.platform, code: classification.unclassified.slice(0, 64) });
     this.outcome(row, condition, code);
-    const status = audience === 'admin' ? 'blocked' : 'needs_reauth';
-    const broken = await this.repo.markBroken(row.id, this.owner, row.version, status, { ...error, condition, audience });
-    if (!broken) return this.repo.findById(row.id, 'all');
-    await this.events.broken(broken);
-    // Heal has opened (or joined) the incident: hand the caller the row that names it.
-    return (await this.repo.findById(row.id, 'all')) ?? broken;
+    // Heal opens (or joins) the incident; the caller gets the row that names it.
+    const incidentId = await this.events.broken(broken);
+    return incidentId ? { ...broken, incidentId } : broken;
   }
 
   /** Every upstream refresh ends here once: counted, and written to the audit log (never a token). */

@@ -29,7 +29,7 @@ export class ScopeDrift {
       at: new Date().toISOString(),
     });
     if (!broken) return row;
-    await this.events.broken(broken);
-    return broken;
+    const incidentId = await this.events.broken(broken);
+    return incidentId ? { ...broken, incidentId } : broken;
   }
 }

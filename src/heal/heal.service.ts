@@ -33,20 +33,21 @@ export class HealService implements ConnectionListener {
     private readonly metrics: HealMetrics,
   ) {}
 
-  async broken(row: ConnectionRow): Promise<void> {
-    await this.openFor(row.id);
+  broken(row: ConnectionRow): Promise<string | undefined> {
+    return this.openFor(row.id);
   }
 
   /**
    * Opens or joins the incident of one broken connection. Idempotent. In a storm every
    * connection of a tenant joins the same incident, so the common path is: lock the row,
-   * find the open incident, attach: three statements.
+   * find the open incident, attach: three statements. Answers the incident the connection
+   * joined (undefined when it was not broken or already in one).
    */
-  async openFor(connectionId: string): Promise<void> {
+  async openFor(connectionId: string): Promise<string | undefined> {
     let queued = 0;
-    await this.incidents.db.transaction(async (m) => {
+    const joined = await this.incidents.db.transaction(async (m) => {
       const row = await this.incidents.lockBroken(m, connectionId);
-      if (!row) return;
+      if (!row) return undefined;
       const audience = AUDIENCE[row.condition];
       const now = Date.now();
       const { incident, opened } = await this.incidents.openOrJoin(m, {
@@ -60,12 +61,14 @@ export class HealService implements ConnectionListener {
         nextProbeAt: audience === 'admin' ? new Date(now + this.config.healProbeIntervalMs) : null,
       });
       await this.incidents.attach(m, incident.id, row.id);
-      if (!opened) return;
+      if (!opened) return incident.id;
       this.metrics.opened.inc({ platform: row.platform, condition: row.condition, audience });
       const tenant = await m.getRepository(TenantEntity).findOne({ where: { id: row.tenantId } });
       queued = await this.incidents.enqueue(m, this.recipients(incident, tenant, row.userExternalId, 'initial'));
+      return incident.id;
     });
     if (queued > 0) this.onQueued();
+    return joined;
   }
 
   /** A user completed OAuth (or tokens were imported): their open user incidents resolve. */
