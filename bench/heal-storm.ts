@@ -5,23 +5,14 @@
  * 1 per admin). Baseline, same run: the same 10,000 refreshes when they succeed.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import pino from 'pino';
 import { Client } from 'pg';
 import { microsoftError, startSandbox } from '../sandbox';
-import { ApiClientsService } from '../src/api-clients/api-clients.service';
-import { createApp } from '../src/app';
-import { loadConfig } from '../src/config/load-config';
 import { RefreshSweep } from '../src/connections/refresh-sweep';
-import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
-import { runMigrations } from '../src/database/migrate';
 import { scopeCatalog } from '../src/platforms/scope-catalog';
+import { startBenchApp } from './harness';
 
 const USERS = Number(process.env.STORM_USERS ?? 10_000);
 const ADMINS = 2;
-const ADMIN_KEY = 'bench-admin-key-0123456789abcdef0123456789';
 
 async function waitFor(what: string, check: () => Promise<boolean>, ms = 120_000): Promise<number> {
   const t0 = Date.now();
@@ -33,29 +24,10 @@ async function waitFor(what: string, check: () => Promise<boolean>, ms = 120_000
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'autoheal-storm-'));
-  const pg = await startEmbeddedPostgres({ dataDir, settings: { max_connections: '200', fsync: 'off', synchronous_commit: 'off' } });
   const sb = await startSandbox();
-  const config = loadConfig({
-    ...sb.env,
-    DATABASE_URL: pg.url,
-    VAULT_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
-    ADMIN_API_KEY: ADMIN_KEY,
-    REFRESH_SWEEP_INTERVAL: '1h',
-    HEAL_PROBE_INTERVAL: '1h',
-    LOG_LEVEL: 'silent',
-  });
-  await runMigrations(pg.url);
-  const app = await createApp(config, pg.url, pino({ level: 'silent' }));
-  await app.get(ApiClientsService).bootstrap();
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.getHttpServer().address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const call = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
-  const db = new Client({ connectionString: pg.url });
+  const bench = await startBenchApp('storm', sb.env);
+  const { app, config, call } = bench;
+  const db = new Client({ connectionString: bench.databaseUrl });
   await db.connect();
   try {
     const tid = randomUUID();
@@ -116,10 +88,8 @@ async function main(): Promise<void> {
     ]);
   } finally {
     await db.end();
-    await app.close();
+    await bench.close();
     await sb.close();
-    await pg.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
