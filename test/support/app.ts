@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
@@ -35,10 +35,11 @@ export interface TestApp {
 export async function startTestApp(env: Record<string, string> = {}, shared?: { databaseUrl: string }): Promise<TestApp> {
   const db = shared ? undefined : await createTestDatabase();
   const databaseUrl = shared?.databaseUrl ?? db?.url ?? '';
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'autoheal-app-'));
   const config = loadConfig({
     ADMIN_API_KEY: ADMIN_KEY,
     DATABASE_URL: databaseUrl,
-    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'autoheal-app-')),
+    DATA_DIR: dataDir,
     PORT: '0',
     LOG_LEVEL: 'silent',
     VAULT_KEYS: testKeyring(),
@@ -74,6 +75,7 @@ export async function startTestApp(env: Record<string, string> = {}, shared?: { 
     async close() {
       await app.close();
       await db?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
