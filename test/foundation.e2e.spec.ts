@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { startTestApp, TestApp } from './support/app';
 
 describe('foundation: health, docs, metrics, errors', () => {
@@ -18,8 +19,18 @@ describe('foundation: health, docs, metrics, errors', () => {
     const doc = await t.call('GET', '/docs-json', undefined, null);
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.body.paths)).toEqual(
-      expect.arrayContaining(['/v1/api-clients', '/v1/api-clients/{id}', '/v1/tenants', '/v1/tenants/{id}', '/health/live', '/health/ready']),
+    const validation = await new Validator().validate(doc.body);
+    expect(validation.errors).toBeUndefined();
+    expect(validation.valid).toBe(true);
+    // Every route of SPEC §5 (browser pages aside), plus the audit trail.
+    const routes = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'POST /v1/api-clients', 'DELETE /v1/api-clients/{id}', 'POST /v1/tenants', 'GET /v1/tenants/{id}', 'PATCH /v1/tenants/{id}',
+        'POST /v1/connect-links', 'POST /v1/connections', 'GET /v1/connections', 'GET /v1/connections/{id}', 'DELETE /v1/connections/{id}',
+        'POST /v1/connections/{id}/access-token', 'POST /v1/connections/{id}/invalidate', 'GET /v1/connections/{id}/audit',
+        'GET /v1/incidents', 'GET /v1/incidents/{id}', 'GET /v1/platforms', 'GET /health/live', 'GET /health/ready', 'GET /metrics',
+      ]),
     );
     const ui = await fetch(`${t.url}/docs`);
     expect(ui.status).toBe(200);

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth';
 import { MetricsService } from './metrics.service';
@@ -32,7 +32,8 @@ export class ObservabilityController {
   }
 
   @Get('metrics')
-  @ApiExcludeEndpoint()
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text exposition format' })
   async scrape(@Res() reply: FastifyReply) {
     reply.header('Content-Type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
