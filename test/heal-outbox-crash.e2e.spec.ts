@@ -1,12 +1,8 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { microsoftError, Sandbox, slackError, startSandbox } from '../sandbox';
-import { ADMIN_KEY, testKeyring } from './support/app';
+import { testKeyring } from './support/app';
 import { createTestDatabase } from './support/database';
 import { fullScopes } from './support/factories';
+import { ServiceProcesses } from './support/service-process';
 import { dms, importGrant, resyncLink, sleep, sql, tenantWithAdmins, waitFor } from './support/heal';
 import { followConnectLink, platformIds, startWorld } from './support/world';
 
@@ -31,44 +27,20 @@ const promptsOf = (databaseUrl: string, incidentId: string) =>
 
 describe.concurrent('the prompt outbox across a crash and a restart', () => {
   let sb: Sandbox;
+  let processes: ServiceProcesses;
   const keys = testKeyring();
-  const children: ChildProcess[] = [];
-  const dirs: string[] = [];
   beforeAll(async () => {
-    execFileSync(process.execPath, ['scripts/build-if-stale.mjs'], { stdio: 'inherit' });
     sb = await startSandbox();
+    processes = new ServiceProcesses({ VAULT_KEYS: keys, REFRESH_SWEEP_INTERVAL: '1h', ...sb.env });
   });
   afterAll(async () => {
-    for (const child of children) child.kill('SIGKILL');
+    processes.stopAll();
     await sb.close();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
-
-  /** The built service as its own process (`npm start`), on the given database and the sandbox. */
-  async function startProcess(databaseUrl: string): Promise<{ child: ChildProcess; base: string }> {
-    const port = await freePort();
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'autoheal-crash-'));
-    dirs.push(dataDir);
-    let output = '';
-    const child = spawn(process.execPath, ['dist/src/main.js'], {
-      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: databaseUrl, VAULT_KEYS: keys, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', REFRESH_SWEEP_INTERVAL: '1h', ...sb.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (d) => (output += d));
-    child.stderr?.on('data', (d) => (output += d));
-    children.push(child);
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor(`the service process to be ready: ${output}`, () => fetch(`${base}/health/ready`).then((r) => r.status === 200, () => false), 30_000);
-    return { child, base };
-  }
 
   it('SIGKILL while a prompt is being sent: the next start takes its lease back and sends it exactly once', async ({ expect }) => {
     const db = await createTestDatabase();
-    const { child, base } = await startProcess(db.url);
-    const api = async (method: string, p: string, body?: unknown, key = ADMIN_KEY) => {
-      const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      return { status: res.status, body: (await res.json()) as Record<string, string> };
-    };
+    const { child, base, api } = await processes.start(db.url);
     const tenantExternalId = platformIds('microsoft').tenant;
     const admins = [platformIds('microsoft').user, platformIds('microsoft').user];
     await api('POST', '/v1/tenants', { platform: 'microsoft', externalId: tenantExternalId, name: 'Crash Co', admins: admins.map((userExternalId) => ({ userExternalId })), bot: { serviceUrl: sb.env.MICROSOFT_BOT_SERVICE_URL } });
@@ -151,12 +123,3 @@ describe.concurrent('the prompt outbox across a crash and a restart', () => {
     }
   }, 60_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
