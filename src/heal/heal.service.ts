@@ -143,8 +143,8 @@ export class HealService implements ConnectionListener {
         await this.resolveAdmin(incident.id); // every affected user re-connected meanwhile
         continue;
       }
-      const after = await refresh(connectionId);
-      if (after?.status === 'active') await this.resolveAdmin(incident.id);
+      // A refresh that works resolves the incident through `recovered()`, as any refresh of a blocked connection does.
+      await refresh(connectionId);
     }
   }
 
