@@ -20,17 +20,43 @@ describe('token call request bodies', () => {
 
   const post = (init: RequestInit) => fetch(`${w.t.url}/v1/connections/${id}/access-token`, { method: 'POST', ...init, headers: { authorization: `Bearer ${w.relayKey}`, ...(init.headers ?? {}) } });
 
-  it('accepts no body, an empty JSON body, and {}', async () => {
+  it('accepts no body, an empty JSON body, null, and {}', async () => {
     const bare = await post({});
     expect(bare.status, await bare.clone().text()).toBe(200);
     const empty = await post({ headers: { 'content-type': 'application/json' }, body: '' });
     expect(empty.status, await empty.clone().text()).toBe(200);
     expect((await post({ headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(200);
+    expect((await post({ headers: { 'content-type': 'application/json' }, body: 'null' })).status).toBe(200);
     expect((await post({ headers: { 'content-type': 'application/json' }, body: '{"minValiditySeconds":60}' })).status).toBe(200);
   });
 
   it('refuses a body that is not an object', async () => {
-    const res = await post({ headers: { 'content-type': 'application/json' }, body: '[]' });
-    expect(res.status).toBe(400);
+    for (const body of ['[]', '300', '"300"']) {
+      const res = await post({ headers: { 'content-type': 'application/json' }, body });
+      expect(res.status, body).toBe(400);
+      expect((await res.json()).type, body).toMatch(/\/problems\/validation-failed$/);
+    }
+  });
+
+  it('names each wrong field: an unknown property, a string, a fraction, out of range', async () => {
+    const errors = async (body: unknown) => {
+      const res = await post({ headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      return ((await res.json()) as { errors: { field: string }[] }).errors.map((e) => e.field);
+    };
+    expect(await errors({ minValiditySeconds: 60, scope: 'all' })).toEqual(['scope']);
+    expect(await errors({ minValiditySeconds: '60' })).toContain('minValiditySeconds');
+    expect(await errors({ minValiditySeconds: 1.5 })).toContain('minValiditySeconds');
+    expect(await errors({ minValiditySeconds: -1 })).toContain('minValiditySeconds');
+    expect(await errors({ minValiditySeconds: 86_401 })).toContain('minValiditySeconds');
+  });
+
+  it('honours minValiditySeconds: more than the token has left refreshes it first', async () => {
+    const first = await (await post({ headers: { 'content-type': 'application/json' }, body: '{"minValiditySeconds":0}' })).json();
+    const again = await (await post({ headers: { 'content-type': 'application/json' }, body: '{"minValiditySeconds":0}' })).json();
+    expect(again.accessToken).toBe(first.accessToken);
+    const longer = await post({ headers: { 'content-type': 'application/json' }, body: '{"minValiditySeconds":86400}' });
+    expect(longer.status).toBe(200);
+    expect((await longer.json()).accessToken).not.toBe(first.accessToken);
   });
 });

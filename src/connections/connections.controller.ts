@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Caller, Roles } from '../common/auth';
 import { CurrentCaller } from '../common/caller.decorator';
-import { AccessTokenRequestDto, AccessTokenView, AuditListView, AuditQuery, ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery } from './connections.dto';
+import { AccessTokenRequestDto, AccessTokenView, AuditListView, AuditQuery, ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery, MinValidityPipe } from './connections.dto';
 import { ConnectionsService } from './connections.service';
 import { TokenService } from './token.service';
 
@@ -57,8 +57,9 @@ export class ConnectionsController {
   @ApiOkResponse({ type: AccessTokenView })
   @ApiConflictResponse({ description: '/problems/reauth-required with condition, audience and incidentId' })
   @ApiServiceUnavailableResponse({ description: 'The platform is unavailable and the token has expired; see Retry-After' })
-  accessToken(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body() body: AccessTokenRequestDto): Promise<AccessTokenView> {
-    return this.tokens.accessToken(caller, id, body.minValiditySeconds ?? 300);
+  @ApiBody({ type: AccessTokenRequestDto, required: false })
+  accessToken(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body(MinValidityPipe) minValiditySeconds: number): Promise<AccessTokenView> {
+    return this.tokens.accessToken(caller, id, minValiditySeconds);
   }
 
   @Post(':id/invalidate')
