@@ -7,7 +7,7 @@ import { AppError, ProblemCode } from '../common/problem';
 import { UUID } from '../common/strings';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { ApiClientEntity } from './api-client.entity';
-import { generateApiKey, hashApiKey, sameHash } from './api-key';
+import { apiKeyDigest, generateApiKey, hashApiKey, sameHash } from './api-key';
 
 /**
  * How long a verified key is trusted without asking the database. A key revoked on another
@@ -16,9 +16,9 @@ import { generateApiKey, hashApiKey, sameHash } from './api-key';
 const CACHE_MS = 10_000;
 const CACHE_MAX = 10_000;
 
+/** Keyed by the key's SHA-256 (base64): finding it proves the key, and no key is kept in memory. */
 interface Cached {
   caller: Caller;
-  hash: Buffer;
   until: number;
 }
 
@@ -58,20 +58,20 @@ export class ApiClientsService {
 
   /** Resolves a bearer key to its caller, or undefined when it is unknown or revoked. */
   async authenticate(apiKey: string): Promise<Caller | undefined> {
-    const hash = hashApiKey(apiKey);
-    const cacheKey = hash.toString('base64');
+    const digest = apiKeyDigest(apiKey);
     const now = Date.now();
-    const hit = this.cache.get(cacheKey);
-    if (hit && hit.until > now && sameHash(hit.hash, hash)) return hit.caller;
+    const hit = this.cache.get(digest);
+    if (hit && hit.until > now) return hit.caller;
+    const hash = Buffer.from(digest, 'base64');
 
     const row = await this.clients.findOne({ where: { keyHash: hash, revokedAt: IsNull() } });
     if (!row || !sameHash(row.keyHash, hash)) {
-      this.cache.delete(cacheKey);
+      this.cache.delete(digest);
       return undefined;
     }
     const caller: Caller = { clientId: row.id, role: row.role, tenantIds: row.tenantIds };
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(cacheKey, { caller, hash, until: now + CACHE_MS });
+    this.cache.set(digest, { caller, until: now + CACHE_MS });
     return caller;
   }
 
