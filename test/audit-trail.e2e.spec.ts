@@ -18,6 +18,7 @@ describe('audit trail of a connection', () => {
   };
 
   it('records connect, reads, refreshes (with the failure code) and revoke, never a token, newest first', async () => {
+    const started = Date.now();
     const u = await connectUser(w, 'webex');
     const relay = await makeApiKey(w.t, 'relay');
     const read = await w.t.call('POST', `/v1/connections/${u.connectionId}/access-token`, {}, relay.apiKey);
@@ -41,6 +42,9 @@ describe('audit trail of a connection', () => {
     expect(text).not.toContain(refreshed.body.accessToken);
     const times = items.map((e) => Date.parse(e.at));
     expect([...times].sort((a, b) => b - a)).toEqual(times);
+    // Recorded when they happened, to the millisecond (the batch carries epoch milliseconds).
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(started);
+    expect(Math.max(...times)).toBeLessThanOrEqual(Date.now());
   });
 
   it('pages with nextCursor and refuses a forged cursor', async () => {
