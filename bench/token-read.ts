@@ -3,9 +3,16 @@
  * (`POST /v1/connections/{id}/access-token`, relay key, audit on) beside a bare Fastify
  * server answering the same constant JSON, both loaded by autocannon with 64 connections on
  * this machine, in alternating rounds of the same run. Targets: at least 0.5× the bare server's requests/s, and
- * p99 ≤ 10 ms.
+ * p99 ≤ 10 ms. A third side, an empty NestJS route on Fastify answering the same constant,
+ * shows what the framework alone costs on this machine.
  */
+import { Controller, Header, HttpCode, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import autocannon from 'autocannon';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import * as path from 'node:path';
 import Fastify from 'fastify';
 import { Client } from 'pg';
 import { startSandbox } from '../sandbox';
@@ -15,8 +22,8 @@ import { startBenchApp } from './harness';
 
 /** Distinct connections read in turn: every request is a cache lookup of a different row, not one hot row. */
 const CONNECTIONS = Number(process.env.TOKEN_READ_CONNECTIONS ?? 100);
-const SECONDS = Number(process.env.TOKEN_READ_SECONDS ?? 10);
-const ROUNDS = Number(process.env.TOKEN_READ_ROUNDS ?? 3);
+const SECONDS = Number(process.env.TOKEN_READ_SECONDS ?? 6);
+const ROUNDS = Number(process.env.TOKEN_READ_ROUNDS ?? 5);
 const WARMUP_SECONDS = 3;
 const HTTP_CONNECTIONS = 64;
 const BODY = JSON.stringify({ minValiditySeconds: 300 });
@@ -24,36 +31,73 @@ const BODY = JSON.stringify({ minValiditySeconds: 300 });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /**
- * autocannon runs in a worker thread (`workers: 1`) so its own parsing does not share the
- * server's event loop: on the same thread it would add a constant cost to both sides and
- * flatter the ratio. Each of its connections cycles through every path.
+ * autocannon runs in a child process (bench/load-child.ts), so its own parsing shares neither
+ * the servers' event loop nor their CPU account: on the same thread it would add a constant
+ * cost to both sides and flatter the ratio. Each of its connections cycles through every path.
  */
-async function load(url: string, paths: string[], key: string, seconds: number): Promise<autocannon.Result> {
-  return autocannon({
+interface Run {
+  result: autocannon.Result;
+  /**
+   * CPU time of this process (the servers: main thread, GC and libuv threads) per request:
+   * the server's own cost, which scheduling noise on a shared 2-core machine barely moves.
+   */
+  cpuUs: number;
+}
+
+async function load(url: string, paths: string[], key: string, seconds: number): Promise<Run> {
+  const options: autocannon.Options = {
     url,
     connections: HTTP_CONNECTIONS,
     duration: seconds,
-    workers: 1,
     requests: paths.map((p) => ({
       method: 'POST',
       path: p,
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: BODY,
     })),
+  };
+  const child = fork(path.join(__dirname, 'load-child.js'));
+  const answer = new Promise<{ result?: autocannon.Result; error?: string }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { result?: autocannon.Result; error?: string }));
+    child.once('exit', (code) => reject(new Error(`the load generator exited with ${code}`)));
   });
+  child.send(options);
+  await once(child, 'spawn');
+  const before = process.cpuUsage();
+  const { result, error } = await answer;
+  const cpu = process.cpuUsage(before);
+  if (!result) throw new Error(`autocannon failed: ${error}`);
+  return { result, cpuUs: (cpu.user + cpu.system) / Math.max(1, result.requests.total) };
 }
 
-function checked(side: string, r: autocannon.Result): autocannon.Result {
+let constantBody: unknown;
+
+@Controller('v1/connections')
+class FloorController {
+  @Post(':id/access-token')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  token(): unknown {
+    return constantBody;
+  }
+}
+
+@Module({ controllers: [FloorController] })
+class FloorModule {}
+
+function checked(side: string, run: Run): Run {
+  const r = run.result;
   if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0 || r['2xx'] === 0) {
     throw new Error(`${side}: ${r.non2xx} non-2xx responses (${JSON.stringify(r.statusCodeStats)}), ${r.errors} errors, ${r.timeouts} timeouts of ${r.requests.total}`);
   }
-  return r;
+  return run;
 }
 
 async function main(): Promise<void> {
   const sb = await startSandbox();
   const bench = await startBenchApp('token-read', sb.env);
   const bare = Fastify();
+  const floor = await NestFactory.create<NestFastifyApplication>(FloorModule, new FastifyAdapter(), { logger: false });
   try {
     const tenant = await bench.call('POST', '/v1/tenants', { platform: 'zoom', externalId: 'acct-token-read', name: 'Token Read', admins: [], bot: { accountId: 'acct-token-read' } });
     const relay = await bench.call('POST', '/v1/api-clients', { name: 'bench relay', role: 'relay', tenantIds: ['*'] });
@@ -79,9 +123,11 @@ async function main(): Promise<void> {
     const constant = JSON.stringify(sample.body);
     bare.post('/v1/connections/:id/access-token', async (_request, reply) => reply.header('cache-control', 'no-store').type('application/json; charset=utf-8').send(constant));
     const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
+    constantBody = sample.body;
+    await floor.listen({ port: 0, host: '127.0.0.1' });
+    const urls = { bare: bareUrl, floor: await floor.getUrl(), api: bench.url };
 
-    await load(bareUrl, paths, key, WARMUP_SECONDS);
-    await load(bench.url, paths, key, WARMUP_SECONDS);
+    for (const url of Object.values(urls)) await load(url, paths, key, WARMUP_SECONDS);
     const db = new Client({ connectionString: bench.databaseUrl });
     await db.connect();
     const tokenReads = async () => {
@@ -91,40 +137,47 @@ async function main(): Promise<void> {
     const auditBefore = await tokenReads();
     // Alternating rounds, medians compared: load from other work on this 2-core machine then
     // falls on both sides alike.
-    const runs: Record<'bare' | 'api', autocannon.Result[]> = { bare: [], api: [] };
+    const runs: Record<keyof typeof urls, Run[]> = { bare: [], floor: [], api: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const side of round % 2 ? (['api', 'bare'] as const) : (['bare', 'api'] as const)) {
-        runs[side].push(checked(side, await load(side === 'bare' ? bareUrl : bench.url, paths, key, SECONDS)));
-      }
+      const order = (['bare', 'floor', 'api'] as const).slice();
+      if (round % 2) order.reverse();
+      for (const side of order) runs[side].push(checked(side, await load(urls[side], paths, key, SECONDS)));
     }
     // Requests still in flight when autocannon stops are served and audited but not counted by it.
     const audited = (await tokenReads()) - auditBefore;
     await db.end();
 
-    const rate = (r: autocannon.Result) => r.requests.total / r.duration;
-    const summary = (rs: autocannon.Result[]) => ({
+    const rate = (run: Run) => run.result.requests.total / run.result.duration;
+    const summary = (rs: Run[]) => ({
       rate: median(rs.map(rate)),
-      p50: median(rs.map((r) => r.latency.p50)),
-      p99: median(rs.map((r) => r.latency.p99)),
-      ok: rs.reduce((n, r) => n + r['2xx'], 0),
-      bad: rs.reduce((n, r) => n + r.non2xx, 0),
+      p50: median(rs.map((r) => r.result.latency.p50)),
+      p99: median(rs.map((r) => r.result.latency.p99)),
+      cpuUs: median(rs.map((r) => r.cpuUs)),
+      ok: rs.reduce((n, r) => n + r.result['2xx'], 0),
+      bad: rs.reduce((n, r) => n + r.result.non2xx, 0),
     });
     const base = summary(runs.bare);
+    const nest = summary(runs.floor);
     const api = summary(runs.api);
     const ratio = api.rate / base.rate;
-    console.log(`token read: ${CONNECTIONS} connections (Zoom, 1 h tokens) read in turn, ${HTTP_CONNECTIONS} HTTP connections, ${ROUNDS} alternating rounds of ${SECONDS} s per side (medians), autocannon in a worker thread, node ${process.version}`);
+    console.log(`token read: ${CONNECTIONS} connections (Zoom, 1 h tokens) read in turn, ${HTTP_CONNECTIONS} HTTP connections, ${ROUNDS} alternating rounds of ${SECONDS} s per side (medians), autocannon in a child process, node ${process.version}`);
     console.table([
       { side: 'bare Fastify, constant JSON (baseline)', ...base },
+      { side: 'empty NestJS route on Fastify, constant JSON', ...nest },
       { side: 'token API (relay key, audit on)', ...api },
-    ].map(({ side, rate: r, p50, p99, ok, bad }) => ({ side, 'requests/s': Math.round(r), 'p50 ms': p50, 'p99 ms': p99, '2xx': ok, 'non-2xx': bad })));
-    console.log(`requests/s by round: bare ${runs.bare.map((r) => Math.round(rate(r))).join(', ')}; API ${runs.api.map((r) => Math.round(rate(r))).join(', ')}`);
+    ].map(({ side, rate: r, p50, p99, cpuUs, ok, bad }) => ({ side, 'requests/s': Math.round(r), 'p50 ms': p50, 'p99 ms': p99, 'server CPU µs/request': Math.round(cpuUs), '2xx': ok, 'non-2xx': bad })));
+    const byRound = (rs: Run[]) => rs.map((r) => Math.round(rate(r))).join(', ');
+    console.log(`requests/s by round: bare ${byRound(runs.bare)}; empty NestJS ${byRound(runs.floor)}; API ${byRound(runs.api)}`);
     console.table([
-      { measure: 'API / bare requests/s', value: ratio.toFixed(2), target: '≥ 0.50', result: ratio >= 0.5 ? 'met' : 'MISSED' },
+      { measure: 'API / bare requests/s', value: ratio.toFixed(3), target: '≥ 0.50', result: ratio >= 0.5 ? 'met' : 'MISSED' },
+      { measure: 'empty NestJS / bare requests/s (for reference)', value: (nest.rate / base.rate).toFixed(3), target: '', result: '' },
+      { measure: 'server CPU per request, API / bare (for reference)', value: (api.cpuUs / base.cpuUs).toFixed(2), target: '', result: '' },
       { measure: 'API p99', value: `${api.p99} ms`, target: '≤ 10 ms', result: api.p99 <= 10 ? 'met' : 'MISSED' },
       { measure: 'audit events written for the API runs', value: String(audited), target: `≥ ${api.ok} reads`, result: audited >= api.ok && audited <= api.ok + ROUNDS * HTTP_CONNECTIONS ? 'met' : 'MISSED' },
     ]);
   } finally {
     await bare.close();
+    await floor.close();
     await bench.close();
     await sb.close();
   }
