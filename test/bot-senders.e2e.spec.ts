@@ -174,6 +174,22 @@ describe.each([
     expect(tokenCalls()).toBe(1);
   });
 
+  it('is fetched again also when the refused token was cached in the same millisecond the send began', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() }); // the clock stands still; I/O and timers are real
+    try {
+      const sender = make(config);
+      const first = harness.person();
+      await sender.send(first.context, first.recipient, prompt());
+      sb.control.reset();
+      const second = harness.person();
+      await sender.send(second.context, second.recipient, prompt());
+      expect(sb.control.messages(platform, second.recordedAs)).toHaveLength(1);
+      expect(tokenCalls()).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('reports refused bot credentials as bot_auth_failed, without the secret', async () => {
     const secret = `wrong-${randomUUID()}`;
     const broken = loadConfig({ ...sb.env, ...(platform === 'microsoft' ? { MICROSOFT_BOT_APP_SECRET: secret } : { ZOOM_CLIENT_SECRET: secret }) });

@@ -7,7 +7,6 @@ import { ProviderFailure } from './platform';
 /** A bot's app token (Bot Framework, Zoom chatbot) as the cache holds it. */
 export interface BotToken {
   value: Secret;
-  issuedAt: number;
   /** When the cache stops handing it out: shortly before the platform's expiry. */
   renewAt: number;
 }
@@ -25,14 +24,19 @@ export class BotTokenCache {
 
   constructor(private readonly fetchToken: () => Promise<{ token: Secret; expiresInSeconds: number }>) {}
 
-  async get(): Promise<BotToken> {
+  /** The token `get()` would hand out now without fetching, if any. */
+  cached(): BotToken | undefined {
     const current = this.current;
-    if (current && Date.now() < current.renewAt) return current;
+    return current && Date.now() < current.renewAt ? current : undefined;
+  }
+
+  async get(): Promise<BotToken> {
+    const cached = this.cached();
+    if (cached) return cached;
     this.inFlight ??= this.fetchToken()
       .then(({ token, expiresInSeconds }) => {
-        const issuedAt = Date.now();
         const lifetimeMs = Math.max(0, expiresInSeconds * 1000);
-        this.current = { value: token, issuedAt, renewAt: issuedAt + lifetimeMs - Math.min(RENEW_MARGIN_MS, lifetimeMs / 2) };
+        this.current = { value: token, renewAt: Date.now() + lifetimeMs - Math.min(RENEW_MARGIN_MS, lifetimeMs / 2) };
         return this.current;
       })
       .finally(() => {
@@ -50,13 +54,15 @@ export class BotTokenCache {
 /**
  * Runs a bot call with the cached token. A 401 with a token that was already cached when
  * the call began is retried once with a fresh token; a 401 with a fresh one is returned, so
- * a persistent refusal costs one token call per send, not two.
+ * a persistent refusal costs one token call per send, not two. Which token was cached is
+ * told by identity, not by clock (a token cached in the millisecond the call began is not
+ * a fresh one).
  */
 export async function withBotToken(cache: BotTokenCache, call: (token: Secret) => Promise<HttpResult>): Promise<HttpResult> {
-  const startedAt = Date.now();
+  const cachedAtStart = cache.cached();
   const token = await cache.get();
   const result = await call(token.value);
-  if (result.status !== 401 || token.issuedAt >= startedAt) return result;
+  if (result.status !== 401 || token !== cachedAtStart) return result;
   cache.invalidate(token);
   return call((await cache.get()).value);
 }
