@@ -52,8 +52,7 @@ export class AuditLog implements OnApplicationShutdown {
       this.buffer.shift();
       this.dropped++;
     }
-    (event as AuditEvent & { at: number }).at = Date.now();
-    this.buffer.push(event as AuditEvent & { at: number });
+    this.buffer.push(Object.assign(event, { at: Date.now() }));
   }
 
   /** Writes what is buffered; concurrent calls share one write. */
