@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -7,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { createRootLogger, PinoNestLogger } from './common/logger';
+import { securityHeaders } from './common/security-headers';
 import { ProblemFilter } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
@@ -38,11 +40,14 @@ export async function createApp(config: AppConfig, databaseUrl: string, logger?:
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
 
+  await app.register(fastifyCookie);
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = app.get(MetricsService);
+  const headers = securityHeaders(config.publicBaseUrl.startsWith('https:'));
   // Callback-style hooks: they run on every request, and an async hook costs a promise each.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    headers(request, reply);
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
