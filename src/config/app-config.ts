@@ -1,3 +1,5 @@
+import type { Rate } from '../common/rate-limit';
+
 export type Platform = 'microsoft' | 'slack' | 'webex' | 'zoom';
 export const PLATFORMS: readonly Platform[] = ['microsoft', 'slack', 'webex', 'zoom'];
 
@@ -25,6 +27,10 @@ export class AppConfig {
   healReminderScheduleMs!: number[];
   healProbeIntervalMs!: number;
   connectLinkTtlMs!: number;
+  /** Per API key, per replica (SPEC §5); null: `off`. */
+  rateLimit!: Rate | null;
+  /** Upstream refreshes forced by token calls, per connection and replica; null: `off`. */
+  forcedRefreshLimit!: Rate | null;
   microsoft!: OAuthClientConfig & {
     authorityHost: string;
     botAppId?: string;

@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import { Type } from 'class-transformer';
 import * as path from 'node:path';
+import { parseRate } from '../common/rate-limit';
 import { parseKeyring } from '../vault/keyring';
 import { AppConfig } from './app-config';
 import { parseDuration, parseDurationList } from './duration';
@@ -48,6 +49,19 @@ function IsDurationList(options?: ValidationOptions) {
   );
 }
 
+function IsRate(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isRate',
+      validator: {
+        validate: (value) => typeof value === 'string' && parseRate(value) !== undefined,
+        defaultMessage: () => 'must be a rate such as 100/s, 10/1m or 500/1h, or off',
+      },
+    },
+    options,
+  );
+}
+
 /** The raw environment, as strings, with the rules each variable must meet. */
 class Environment {
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT?: number;
@@ -64,6 +78,8 @@ class Environment {
   @IsOptional() @IsDurationList() HEAL_REMINDER_SCHEDULE?: string;
   @IsOptional() @IsDuration() HEAL_PROBE_INTERVAL?: string;
   @IsOptional() @IsDuration() CONNECT_LINK_TTL?: string;
+  @IsOptional() @IsRate() RATE_LIMIT?: string;
+  @IsOptional() @IsRate() FORCED_REFRESH_LIMIT?: string;
 
   @IsOptional() @IsString() MICROSOFT_CLIENT_ID?: string;
   @IsOptional() @IsString() MICROSOFT_CLIENT_SECRET?: string;
@@ -134,6 +150,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     healReminderScheduleMs: parseDurationList(e.HEAL_REMINDER_SCHEDULE ?? '1h,24h,72h') ?? [],
     healProbeIntervalMs: duration(e.HEAL_PROBE_INTERVAL ?? '15m'),
     connectLinkTtlMs: duration(e.CONNECT_LINK_TTL ?? '7d'),
+    rateLimit: parseRate(e.RATE_LIMIT ?? '100/s') ?? null,
+    forcedRefreshLimit: parseRate(e.FORCED_REFRESH_LIMIT ?? '10/1m') ?? null,
     microsoft: {
       clientId: e.MICROSOFT_CLIENT_ID,
       clientSecret: e.MICROSOFT_CLIENT_SECRET,

@@ -29,6 +29,12 @@ export interface Need {
   validUntil?: Date;
   /** The row must be newer than this version (the caller's token was rejected). */
   newerThan?: number;
+  /**
+   * Asked once, right before this call would start an upstream refresh itself (not when it
+   * shares one in flight, nor when another refresher's commit meets the need): false leaves
+   * the row as it is (SPEC §5 `FORCED_REFRESH_LIMIT`).
+   */
+  admit?: () => boolean;
 }
 
 const meets = (row: ConnectionRow, need: Need) =>
@@ -94,6 +100,7 @@ export class Refresher {
   private async claimOrWait(id: string, need: Need): Promise<ConnectionRow | undefined> {
     const deadline = Date.now() + WAIT_FOR_OTHERS_MS;
     let waited = false;
+    let admitted = need.admit === undefined;
     for (;;) {
       const current = await this.repo.findById(id, 'all');
       if (!current || meets(current, need)) return current;
@@ -101,6 +108,10 @@ export class Refresher {
       if (waited && !current.leaseOwner) return current;
       if (current.failureCount > 0 && current.nextRefreshAt && current.nextRefreshAt.getTime() > Date.now()) return current;
       if (!current.leaseOwner || (current.leaseUntil && current.leaseUntil.getTime() < Date.now())) {
+        if (!admitted) {
+          if (need.admit && !need.admit()) return current;
+          admitted = true;
+        }
         const claimed = await this.repo.claim(id, this.owner, LEASE_MS);
         if (claimed) {
           if (claimed.version !== current.version && meets(claimed, need)) {

@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Caller, canSeeTenant } from '../common/auth';
 import { AppError, ProblemCode } from '../common/problem';
+import { SlidingWindows } from '../common/rate-limit';
+import { AppConfig } from '../config/app-config';
 import { UUID } from '../common/strings';
 import { AUDIENCE } from '../platforms/conditions';
 import { Secret } from '../vault/secret';
@@ -35,12 +37,21 @@ interface Cached {
   readAt: number;
 }
 
+/** One token call's pass through `FORCED_REFRESH_LIMIT`: asked only if the call would refresh upstream itself. */
+interface Gate {
+  admit?: () => boolean;
+  /** Set when the limit refused: milliseconds until a refresh is allowed again. */
+  refusedMs: number;
+}
+
 /** "Give me a valid access token for this user now", fast, one refresh at a time. */
 @Injectable()
 export class TokenService {
   private readonly log = new Logger('TokenService');
   private readonly cache = new Map<string, Cached>();
   private readonly reading = new Map<string, Promise<ConnectionRow | undefined>>();
+  /** SPEC §5: upstream refreshes forced by token calls, per connection (callers sharing one count once). */
+  private readonly forced: SlidingWindows | undefined;
 
   constructor(
     private readonly repo: ConnectionsRepository,
@@ -49,7 +60,10 @@ export class TokenService {
     private readonly audit: AuditLog,
     private readonly clients: ClientHealth,
     private readonly metrics: ConnectionsMetrics,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.forced = config.forcedRefreshLimit ? new SlidingWindows(config.forcedRefreshLimit) : undefined;
+  }
 
   async accessToken(caller: Caller, id: string, minValiditySeconds: number): Promise<AccessTokenResult> {
     const validUntil = new Date(Date.now() + minValiditySeconds * 1000);
@@ -60,13 +74,17 @@ export class TokenService {
     }
     this.assertActive(entry.row);
     const before = entry.row.version;
-    const refreshed = await this.refresher.ensure(id, { validUntil });
+    const gate = this.gate(id);
+    const refreshed = await this.refresher.ensure(id, { validUntil, admit: gate.admit });
     if (refreshed) entry = this.remember(refreshed);
     this.assertActive(entry.row);
     // A fresh token that still has less validity than asked is returned anyway (SPEC §5);
-    // a failed refresh still serves the current token while it is valid.
+    // a failed or refused refresh still serves the current token while it is valid.
     const expiresAt = entry.row.accessTokenExpiresAt;
-    if (usable(entry) && expiresAt && expiresAt.getTime() > Date.now()) return this.answer(caller, entry, entry.row.version > before ? 'refreshed' : 'stale');
+    if (usable(entry) && expiresAt && expiresAt.getTime() > Date.now()) {
+      return this.answer(caller, entry, entry.row.version > before ? 'refreshed' : gate.refusedMs > 0 ? 'limited' : 'stale');
+    }
+    if (gate.refusedMs > 0) throw this.limited(gate.refusedMs);
     throw this.unavailable(entry.row);
   }
 
@@ -74,10 +92,12 @@ export class TokenService {
   async invalidate(caller: Caller, id: string): Promise<AccessTokenResult> {
     const entry = await this.read(caller, id, true);
     this.assertActive(entry.row);
-    const refreshed = await this.refresher.ensure(id, { newerThan: entry.row.version });
+    const gate = this.gate(id);
+    const refreshed = await this.refresher.ensure(id, { newerThan: entry.row.version, admit: gate.admit });
     const next = refreshed ? this.remember(refreshed) : entry;
     this.assertActive(next.row);
     if (next.row.version > entry.row.version && next.accessToken && next.row.accessTokenExpiresAt) return this.answer(caller, next, 'invalidated');
+    if (gate.refusedMs > 0) throw this.limited(gate.refusedMs);
     throw this.unavailable(next.row);
   }
 
@@ -157,6 +177,23 @@ export class TokenService {
       incidentId: row.incidentId,
       connectionId: row.id,
     });
+  }
+
+  private gate(id: string): Gate {
+    const forced = this.forced;
+    if (!forced) return { refusedMs: 0 };
+    const gate: Gate = { refusedMs: 0, admit: () => (gate.refusedMs = forced.take(id)) === 0 };
+    return gate;
+  }
+
+  private limited(waitMs: number): AppError {
+    this.metrics.tokenReads.inc({ outcome: 'limited' });
+    return new AppError(
+      ProblemCode.RateLimited,
+      'This connection was refreshed on demand too often (FORCED_REFRESH_LIMIT); retry after the time in Retry-After.',
+      {},
+      Math.max(1, Math.ceil(waitMs / 1000)),
+    );
   }
 
   private unavailable(row: ConnectionRow): AppError {
