@@ -9,7 +9,9 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { createRootLogger, PinoNestLogger } from './common/logger';
 import { securityHeaders } from './common/security-headers';
-import { ProblemFilter } from './common/problem.filter';
+import { nestedDeeperThan } from './common/json-depth';
+import { AppError, ProblemCode } from './common/problem';
+import { ProblemFilter, sendProblem, toProblem } from './common/problem.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { MetricsService } from './observability/metrics.service';
@@ -48,6 +50,9 @@ export async function createApp(config: AppConfig, databaseUrl: string, logger?:
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     headers(request, reply);
+    const name = request.url.includes('?') ? repeatedParameter(request.query) : undefined;
+    // Answered here, before any route code: a value that arrives as an array is no string.
+    if (name !== undefined) return sendProblem(reply, request, toProblem(new AppError(ProblemCode.ValidationFailed, `The query parameter "${name.slice(0, 64)}" is given more than once.`)));
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -74,8 +79,18 @@ export async function createApp(config: AppConfig, databaseUrl: string, logger?:
   // its prototype-poisoning checks.
   const json = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) =>
-    body.length === 0 ? done(null, undefined) : json(request, body.toString(), done),
-  );
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (request, body, done) => {
+    const text = body.toString();
+    if (text.length === 0) return done(null, undefined);
+    if (nestedDeeperThan(text)) return done(new AppError(ProblemCode.MalformedRequest, 'The JSON body is nested deeper than 32 levels.'), undefined);
+    json(request, text, done);
+  });
   return app;
+}
+
+/** The first query parameter given more than once (SPEC §5: a 400), if any. */
+function repeatedParameter(query: unknown): string | undefined {
+  if (!query || typeof query !== 'object') return undefined;
+  for (const [name, value] of Object.entries(query)) if (Array.isArray(value)) return name;
+  return undefined;
 }

@@ -1,3 +1,4 @@
+import { RefreshSweep } from '../src/connections/refresh-sweep';
 import { makeApiKey } from './support/factories';
 import { expireAccessToken, importGrant, sql, tenantWithAdmins } from './support/heal';
 import { startWorld, World } from './support/world';
@@ -123,7 +124,6 @@ describe('rate limits', () => {
       const { id, userExternalId } = await importGrant(w, 'zoom', tenant.externalId);
       for (let i = 0; i < 10; i++) expect((await w.t.call('POST', `/v1/connections/${id}/invalidate`, undefined, w.relayKey)).status).toBe(200);
       await sql(w, `UPDATE connections SET next_refresh_at = now() - interval '1 second' WHERE id = $1`, [id]);
-      const { RefreshSweep } = await import('../src/connections/refresh-sweep');
       expect(await w.t.app.get(RefreshSweep).sweep()).toBe(1);
       expect(refreshes(userExternalId)).toBe(11);
     });

@@ -30,7 +30,7 @@ describe('vault with real PostgreSQL', () => {
     const read = await a.call('GET', `/v1/tenants/${someId}`);
     expect(read.body.bot).toEqual({ botTokenConfigured: true });
     expect(JSON.stringify(read.body)).not.toContain(someToken);
-    const ready = await a.call('GET', '/health/ready', undefined, null);
+    const ready = await a.call('GET', '/health/ready');
     expect(ready.body.details.vault).toMatchObject({ status: 'up', activeKeyId: 'k1', keyIdsInUse: ['k1'], unknownKeyIds: [] });
     await a.close();
 
@@ -71,7 +71,7 @@ describe('vault with real PostgreSQL', () => {
     const c = await startTestApp({ VAULT_KEYS: k2 }, { databaseUrl: db.url });
     const cTenants = c.app.get(TenantsService);
     for (const [id, token] of expected) expect(cTenants.botToken(await cTenants.find(admin, id))?.reveal()).toBe(token);
-    expect((await c.call('GET', '/health/ready', undefined, null)).body.details.vault).toMatchObject({ keyIdsInUse: ['k2'], unknownKeyIds: [] });
+    expect((await c.call('GET', '/health/ready')).body.details.vault).toMatchObject({ keyIdsInUse: ['k2'], unknownKeyIds: [] });
     await c.close();
 
     // Nothing in the database holds a plaintext token.
@@ -96,7 +96,7 @@ describe('vault with real PostgreSQL', () => {
     await again.close();
 
     const onlyNew = await startTestApp({ VAULT_KEYS: testKeyring('k9') }, { databaseUrl: db.url });
-    const ready = await onlyNew.call('GET', '/health/ready', undefined, null);
+    const ready = await onlyNew.call('GET', '/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.details.vault).toMatchObject({ status: 'down', activeKeyId: 'k9', unknownKeyIds: expect.arrayContaining(['k1']) });
     await onlyNew.close();

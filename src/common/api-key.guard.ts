@@ -35,10 +35,14 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const { isPublic, roles } = this.routeAccess(context);
-    if (isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header) : null;
+    if (isPublic) {
+      // A public route may show more to a known key (readiness details); a bad key is no error here.
+      if (match) request.caller = (await this.clients.authenticate(match[1]).catch(() => undefined)) ?? undefined;
+      return true;
+    }
     if (!match) throw new AppError(ProblemCode.Unauthorized, 'Send Authorization: Bearer <api key>.');
     const caller = await this.clients.authenticate(match[1]);
     if (!caller) throw new AppError(ProblemCode.Unauthorized, 'The API key is unknown or revoked.');

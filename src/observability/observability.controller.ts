@@ -1,6 +1,6 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Header, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/auth';
 import { MetricsService } from './metrics.service';
 import { ReadinessService } from './readiness.service';
@@ -23,10 +23,11 @@ export class ObservabilityController {
 
   @Get('health/ready')
   @Header('Cache-Control', 'no-store')
-  @ApiOkResponse({ description: '`{status: "ok", details: {database: "up", ...}}`' })
+  @ApiOkResponse({ description: '`{status: "ok", details: {database: "up", ...}}`; vault key ids only for a `*` admin key' })
   @ApiServiceUnavailableResponse({ description: 'Not ready: `details` says which part is down' })
-  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const report = await this.readiness.check();
+  async ready(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const operator = request.caller?.role === 'admin' && request.caller.tenantIds === null;
+    const report = await this.readiness.check(operator);
     reply.status(report.status === 'ok' ? 200 : 503);
     return report;
   }

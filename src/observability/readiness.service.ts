@@ -8,8 +8,11 @@ export interface ReadinessReport {
 
 /** A part of the service that has a say in readiness (the vault, the OAuth clients…). */
 export abstract class ReadinessContributor {
-  /** Adds its entries to `details`; returns false when the service must not take traffic. */
-  abstract contribute(details: Record<string, unknown>): Promise<boolean>;
+  /**
+   * Adds its entries to `details`; returns false when the service must not take traffic.
+   * `operator`: the caller showed a `*` admin key, so internals (vault key ids) may be shown.
+   */
+  abstract contribute(details: Record<string, unknown>, operator: boolean): Promise<boolean>;
 }
 
 const DB_TIMEOUT_MS = 3000;
@@ -28,7 +31,7 @@ export class ReadinessService {
     this.contributors.push(contributor);
   }
 
-  async check(): Promise<ReadinessReport> {
+  async check(operator = false): Promise<ReadinessReport> {
     const details: Record<string, unknown> = {};
     const database = await Promise.resolve(this.db.pingCheck('database').withTimeout(DB_TIMEOUT_MS)).then(
       (r) => r.database.status === 'up',
@@ -36,7 +39,7 @@ export class ReadinessService {
     );
     details.database = database ? 'up' : 'down';
     let ok = database;
-    for (const c of this.contributors) ok = (await c.contribute(details)) && ok;
+    for (const c of this.contributors) ok = (await c.contribute(details, operator)) && ok;
     return { status: ok ? 'ok' : 'error', details };
   }
 }

@@ -37,7 +37,7 @@ export class VaultCensus extends ReadinessContributor {
     return [...ids].sort();
   }
 
-  async contribute(details: Record<string, unknown>): Promise<boolean> {
+  async contribute(details: Record<string, unknown>, operator: boolean): Promise<boolean> {
     let inUse: string[] | undefined;
     if (this.cached && Date.now() - this.cached.at < CACHE_MS) inUse = this.cached.ids;
     else {
@@ -46,11 +46,10 @@ export class VaultCensus extends ReadinessContributor {
     }
     const unknownKeyIds = (inUse ?? []).filter((id) => !this.vault.hasKey(id));
     const ok = inUse !== undefined && unknownKeyIds.length === 0;
-    details.vault = {
-      status: ok ? 'up' : 'down',
-      activeKeyId: this.vault.activeKeyId,
-      ...(inUse ? { keyIdsInUse: inUse, unknownKeyIds } : {}),
-    };
+    // Key ids name the keyring's layout: for operators only, never for anonymous probes.
+    details.vault = operator
+      ? { status: ok ? 'up' : 'down', activeKeyId: this.vault.activeKeyId, ...(inUse ? { keyIdsInUse: inUse, unknownKeyIds } : {}) }
+      : { status: ok ? 'up' : 'down' };
     return ok;
   }
 
