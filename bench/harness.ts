@@ -20,14 +20,17 @@ export interface BenchApp {
   databaseUrl: string;
   /** JSON through the real HTTP API, with the admin key unless told otherwise. */
   call(method: string, p: string, body?: unknown, key?: string): Promise<{ status: number; body: Record<string, unknown> }>;
-  /** Stops the app and PostgreSQL and removes the temporary folder. */
+  /** A second instance of the service on the same database, with `env` on top (closed by `close`). */
+  twin(env: Record<string, string>): Promise<{ app: NestFastifyApplication; url: string }>;
+  /** Stops the app (and its twins) and PostgreSQL and removes the temporary folder. */
   close(): Promise<void>;
 }
 
 /**
  * The service as `npm start` builds it, on 127.0.0.1, with fsync off (the benchmarks measure
  * the service, not this machine's disk) and the timers that would interfere pushed out of
- * the run: each benchmark drives the sweep itself.
+ * the run: each benchmark drives the sweep itself. `RATE_LIMIT` is off unless a benchmark
+ * sets it: set-up imports thousands of connections with one key.
  */
 export async function startBenchApp(name: string, env: Record<string, string>): Promise<BenchApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `autoheal-${name}-`));
@@ -36,22 +39,30 @@ export async function startBenchApp(name: string, env: Record<string, string>): 
     await pg.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  try {
-    const config = loadConfig({
+  const twins: NestFastifyApplication[] = [];
+  const environment = (extra: Record<string, string>) =>
+    loadConfig({
       DATABASE_URL: pg.url,
       VAULT_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
       ADMIN_API_KEY: ADMIN_KEY,
       REFRESH_SWEEP_INTERVAL: '1h',
       HEAL_PROBE_INTERVAL: '1h',
       LOG_LEVEL: 'silent',
+      RATE_LIMIT: 'off',
       ...env,
+      ...extra,
     });
-    await runMigrations(pg.url);
+  const serve = async (config: AppConfig) => {
     const app = await createApp(config, pg.url, pino({ level: config.logLevel }));
-    await app.get(ApiClientsService).bootstrap();
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.getHttpServer().address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    return { app, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+  };
+  try {
+    const config = environment({});
+    await runMigrations(pg.url);
+    const { app, url } = await serve(config);
+    await app.get(ApiClientsService).bootstrap();
     return {
       app,
       config,
@@ -65,7 +76,13 @@ export async function startBenchApp(name: string, env: Record<string, string>): 
         });
         return { status: res.status, body: (await res.json()) as Record<string, unknown> };
       },
+      async twin(extra) {
+        const twin = await serve(environment(extra));
+        twins.push(twin.app);
+        return twin;
+      },
       async close() {
+        for (const twin of twins) await twin.close();
         await app.close();
         await stop();
       },

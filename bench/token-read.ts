@@ -4,7 +4,9 @@
  * server answering the same constant JSON, both loaded by autocannon with 64 connections on
  * this machine, in alternating rounds of the same run. Targets: at least 0.5× the bare server's requests/s, and
  * p99 ≤ 10 ms. A third side, an empty NestJS route on Fastify answering the same constant,
- * shows what the framework alone costs on this machine.
+ * shows what the framework alone costs on this machine. A fourth, the same API on a second
+ * instance with `RATE_LIMIT=off`, prices the rate limiter (SPEC §5): the measured API runs it
+ * at a rate it never reaches, so every request pays for its bucket but none is refused.
  */
 import { Controller, Header, HttpCode, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -95,7 +97,7 @@ function checked(side: string, run: Run): Run {
 
 async function main(): Promise<void> {
   const sb = await startSandbox();
-  const bench = await startBenchApp('token-read', sb.env);
+  const bench = await startBenchApp('token-read', { ...sb.env, RATE_LIMIT: '1000000/s' });
   const bare = Fastify();
   const floor = await NestFactory.create<NestFastifyApplication>(FloorModule, new FastifyAdapter(), { logger: false });
   try {
@@ -125,7 +127,8 @@ async function main(): Promise<void> {
     const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
     constantBody = sample.body;
     await floor.listen({ port: 0, host: '127.0.0.1' });
-    const urls = { bare: bareUrl, floor: await floor.getUrl(), api: bench.url };
+    const unlimited = await bench.twin({ RATE_LIMIT: 'off' });
+    const urls = { bare: bareUrl, floor: await floor.getUrl(), api: bench.url, unlimited: unlimited.url };
 
     for (const url of Object.values(urls)) await load(url, paths, key, WARMUP_SECONDS);
     const db = new Client({ connectionString: bench.databaseUrl });
@@ -137,13 +140,14 @@ async function main(): Promise<void> {
     const auditBefore = await tokenReads();
     // Alternating rounds, medians compared: load from other work on this 2-core machine then
     // falls on both sides alike.
-    const runs: Record<keyof typeof urls, Run[]> = { bare: [], floor: [], api: [] };
+    const runs: Record<keyof typeof urls, Run[]> = { bare: [], floor: [], api: [], unlimited: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      const order = (['bare', 'floor', 'api'] as const).slice();
+      const order = (['bare', 'floor', 'api', 'unlimited'] as const).slice();
       if (round % 2) order.reverse();
       for (const side of order) runs[side].push(checked(side, await load(urls[side], paths, key, SECONDS)));
     }
     // Requests still in flight when autocannon stops are served and audited but not counted by it.
+    await unlimited.app.get(AuditLog).flush();
     const audited = (await tokenReads()) - auditBefore;
     await db.end();
 
@@ -159,21 +163,26 @@ async function main(): Promise<void> {
     const base = summary(runs.bare);
     const nest = summary(runs.floor);
     const api = summary(runs.api);
+    const off = summary(runs.unlimited);
     const ratio = api.rate / base.rate;
     console.log(`token read: ${CONNECTIONS} connections (Zoom, 1 h tokens) read in turn, ${HTTP_CONNECTIONS} HTTP connections, ${ROUNDS} alternating rounds of ${SECONDS} s per side (medians), autocannon in a child process, node ${process.version}`);
     console.table([
       { side: 'bare Fastify, constant JSON (baseline)', ...base },
       { side: 'empty NestJS route on Fastify, constant JSON', ...nest },
-      { side: 'token API (relay key, audit on)', ...api },
+      { side: 'token API (relay key, audit on, rate limiter on)', ...api },
+      { side: 'token API, RATE_LIMIT=off', ...off },
     ].map(({ side, rate: r, p50, p99, cpuUs, ok, bad }) => ({ side, 'requests/s': Math.round(r), 'p50 ms': p50, 'p99 ms': p99, 'server CPU µs/request': Math.round(cpuUs), '2xx': ok, 'non-2xx': bad })));
     const byRound = (rs: Run[]) => rs.map((r) => Math.round(rate(r))).join(', ');
-    console.log(`requests/s by round: bare ${byRound(runs.bare)}; empty NestJS ${byRound(runs.floor)}; API ${byRound(runs.api)}`);
+    console.log(`requests/s by round: bare ${byRound(runs.bare)}; empty NestJS ${byRound(runs.floor)}; API ${byRound(runs.api)}; API without limiter ${byRound(runs.unlimited)}`);
+    const limiterUs = api.cpuUs - off.cpuUs;
     console.table([
       { measure: 'API / bare requests/s', value: ratio.toFixed(3), target: '≥ 0.50', result: ratio >= 0.5 ? 'met' : 'MISSED' },
       { measure: 'empty NestJS / bare requests/s (for reference)', value: (nest.rate / base.rate).toFixed(3), target: '', result: '' },
       { measure: 'server CPU per request, API / bare (for reference)', value: (api.cpuUs / base.cpuUs).toFixed(2), target: '', result: '' },
+      { measure: 'server CPU per request, API / empty NestJS route', value: (api.cpuUs / nest.cpuUs).toFixed(2), target: '', result: '' },
+      { measure: 'rate limiter: server CPU per request, limiter on − off', value: `${limiterUs.toFixed(1)} µs`, target: '≤ 5 µs', result: limiterUs <= 5 ? 'met' : 'MISSED' },
       { measure: 'API p99', value: `${api.p99} ms`, target: '≤ 10 ms', result: api.p99 <= 10 ? 'met' : 'MISSED' },
-      { measure: 'audit events written for the API runs', value: String(audited), target: `≥ ${api.ok} reads`, result: audited >= api.ok && audited <= api.ok + ROUNDS * HTTP_CONNECTIONS ? 'met' : 'MISSED' },
+      { measure: 'audit events written for the API runs', value: String(audited), target: `≥ ${api.ok + off.ok} reads`, result: audited >= api.ok + off.ok && audited <= api.ok + off.ok + 2 * ROUNDS * HTTP_CONNECTIONS ? 'met' : 'MISSED' },
     ]);
   } finally {
     await bare.close();
