@@ -107,6 +107,7 @@ export class ConnectionsService {
       accessTokenExpiresAt: expiresAt,
       refreshTokenExpiresAt: body.refreshTokenExpiresAt ? new Date(body.refreshTokenExpiresAt) : undefined,
       scopes: [...new Set(body.scopes)],
+      scopesStated: true,
       tokenType: 'Bearer',
     };
     const result = await this.store(tenant, { userExternalId: body.userExternalId, tenantExternalId: body.tenantExternalId }, tokens);

@@ -12,7 +12,8 @@ const binding = (connectionId: string, purpose: 'access_token' | 'refresh_token'
 export class TokenSealer {
   constructor(private readonly vault: Vault) {}
 
-  seal(connectionId: string, tokens: TokenSet, nextRefreshAt: Date | null): TokenWrite {
+  /** `tokens.scopes` are already the granted ones (SPEC §8, resolved by the adapter): stored as they are. */
+  seal(connectionId: string, tokens: Omit<TokenSet, 'scopesStated'>, nextRefreshAt: Date | null): TokenWrite {
     return {
       accessToken: this.vault.seal(tokens.accessToken, binding(connectionId, 'access_token')),
       refreshToken: tokens.refreshToken ? this.vault.seal(tokens.refreshToken, binding(connectionId, 'refresh_token')) : null,

@@ -14,8 +14,14 @@ export interface TokenSet {
   accessTokenExpiresAt: Date;
   /** Known from the wire (`refresh_token_expires_in`) or the platform's documented lifetime. */
   refreshTokenExpiresAt?: Date;
-  /** Scopes the platform says it granted. */
+  /**
+   * The scopes the grant holds after this answer (SPEC §8, `grantedScopes` in oauth2.ts): the
+   * answer's `scope` member when it has one, else the scopes requested (code exchange) or the
+   * ones stored for the grant (refresh). Never empty just because the platform said nothing.
+   */
   scopes: string[];
+  /** False when the answer had no `scope` member, so `scopes` come from the request or the stored grant. */
+  scopesStated: boolean;
   tokenType: string;
 }
 
@@ -49,7 +55,7 @@ export interface RefreshRequest {
   refreshToken: Secret;
   tenantExternalId: string;
   userExternalId: string;
-  /** The scopes granted so far (Microsoft asks for them again). */
+  /** The scopes granted so far: Microsoft asks for them again, and an answer without `scope` keeps them. */
   scopes: string[];
 }
 

@@ -12,6 +12,7 @@ import {
 import type { AppConfig } from '../../config/app-config';
 import { Secret } from '../../vault/secret';
 import { retryAfterSeconds, upstream, UPSTREAM_TIMEOUT_MS } from '../http';
+import { grantedScopes, statedScopes } from '../oauth2';
 import {
   AuthorizeRequest,
   CodeExchangeRequest,
@@ -83,7 +84,7 @@ export class MicrosoftOAuth implements OAuthProvider {
   }
 
   async exchangeCode(request: CodeExchangeRequest): Promise<{ tokens: TokenSet; identity: Identity }> {
-    const { result, cca } = await this.call('exchange', request.tenantExternalId ?? 'organizations', (app) =>
+    const { result, cca, network } = await this.call('exchange', request.tenantExternalId ?? 'organizations', (app) =>
       app.acquireTokenByCode({ code: request.code, codeVerifier: request.codeVerifier, redirectUri: request.redirectUri, scopes: this.msalScopes([]) }),
     );
     const claims = result.idTokenClaims as { oid?: unknown; tid?: unknown; name?: unknown; preferred_username?: unknown };
@@ -96,18 +97,18 @@ export class MicrosoftOAuth implements OAuthProvider {
       displayName: typeof claims.name === 'string' ? claims.name : undefined,
       email: typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined,
     };
-    return { tokens: tokenSet(result, cca), identity };
+    return { tokens: tokenSet(result, cca, network, this.requiredScopes), identity };
   }
 
   async refresh(request: RefreshRequest): Promise<TokenSet> {
-    const { result, cca } = await this.call('refresh', request.tenantExternalId, async (app) => {
+    const { result, cca, network } = await this.call('refresh', request.tenantExternalId, async (app) => {
       // forceCache: a fresh client has no account, and without it MSAL drops the rotated refresh token.
       const answer = await app.acquireTokenByRefreshToken({ refreshToken: request.refreshToken.reveal(), scopes: this.msalScopes(request.scopes), forceCache: true });
       // msal-node types this as nullable; it only is for a cached answer, which a fresh client never has.
       if (!answer) throw new ProviderFailure({ platform: 'microsoft', operation: 'refresh', error: 'empty_result', description: 'MSAL returned no token' });
       return answer;
     });
-    return tokenSet(result, cca);
+    return tokenSet(result, cca, network, request.scopes);
   }
 
   /** Entra ID has no endpoint that revokes one delegated grant (only all of a user's sessions). */
@@ -143,11 +144,15 @@ export class MicrosoftOAuth implements OAuthProvider {
     });
   }
 
-  private async call<T>(operation: Operation, tenant: string, run: (app: ConfidentialClientApplication) => Promise<T>): Promise<{ result: T; cca: ConfidentialClientApplication }> {
+  private async call<T>(
+    operation: Operation,
+    tenant: string,
+    run: (app: ConfidentialClientApplication) => Promise<T>,
+  ): Promise<{ result: T; cca: ConfidentialClientApplication; network: RecordingNetwork }> {
     const network = new RecordingNetwork(operation, this.timeoutMs);
     const cca = this.client(tenant, network);
     try {
-      return { result: await run(cca), cca };
+      return { result: await run(cca), cca, network };
     } catch (error) {
       throw failureOf(operation, error, network);
     }
@@ -160,6 +165,11 @@ class RecordingNetwork implements INetworkModule {
   retryAfterSeconds?: number;
   /** A failure below the OAuth layer (timeout, reset, non-JSON body), kept as it happened. */
   failure?: ProviderFailure;
+  /**
+   * The token endpoint's own answer: MSAL fills a missing `scope` with the scopes of its request
+   * (OIDC ones included), which would hide whether Entra stated any (SPEC §8).
+   */
+  tokenAnswer?: Record<string, unknown>;
 
   constructor(
     private readonly operation: Operation,
@@ -189,6 +199,7 @@ class RecordingNetwork implements INetworkModule {
           description: `non-JSON answer (${answer.headers.get('content-type') ?? 'no content type'})`,
         });
       }
+      if (method === 'POST' && isRecord(answer.json) && typeof answer.json.access_token === 'string') this.tokenAnswer = answer.json;
       const headers: Record<string, string> = {};
       answer.headers.forEach((value, key) => (headers[key] = value));
       // MSAL's network contract is generic over the body; it validates the shape itself.
@@ -226,8 +237,11 @@ function failureOf(operation: Operation, error: unknown, network: RecordingNetwo
   return new ProviderFailure({ ...base, network: 'connection', description: String((error as Error)?.message ?? error).slice(0, 300) });
 }
 
-/** The token set of an MSAL answer; the refresh token only exists in the (per-call) cache. */
-function tokenSet(result: AuthenticationResult, cca: ConfidentialClientApplication): TokenSet {
+/**
+ * The token set of an MSAL answer; the refresh token only exists in the (per-call) cache. Scopes
+ * follow SPEC §8 from the wire answer: `requested` when Entra names none.
+ */
+function tokenSet(result: AuthenticationResult, cca: ConfidentialClientApplication, network: RecordingNetwork, requested: readonly string[]): TokenSet {
   const now = Date.now();
   const refreshToken = refreshTokenOf(cca);
   return {
@@ -235,7 +249,7 @@ function tokenSet(result: AuthenticationResult, cca: ConfidentialClientApplicati
     refreshToken: refreshToken === undefined ? undefined : new Secret(refreshToken),
     accessTokenExpiresAt: result.expiresOn ?? new Date(now + 3600_000),
     refreshTokenExpiresAt: refreshToken === undefined ? undefined : new Date(now + MICROSOFT_REFRESH_TOKEN_LIFETIME_MS),
-    scopes: result.scopes,
+    ...grantedScopes(statedScopes(network.tokenAnswer?.scope), requested),
     tokenType: result.tokenType || 'Bearer',
   };
 }

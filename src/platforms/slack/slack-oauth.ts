@@ -2,6 +2,7 @@ import { ErrorCode, LogLevel, OAuthV2AccessArguments, OauthV2AccessResponse, Web
 import type { AppConfig } from '../../config/app-config';
 import { Secret } from '../../vault/secret';
 import { networkKind, UPSTREAM_TIMEOUT_MS } from '../http';
+import { grantedScopes, statedScopes } from '../oauth2';
 import { AuthorizeRequest, CodeExchangeRequest, FailureSignals, Identity, OAuthProvider, ProviderFailure, RefreshRequest, TokenSet } from '../platform';
 import { scopeCatalog } from '../scope-catalog';
 
@@ -73,7 +74,7 @@ export class SlackOAuth implements OAuthProvider {
     if (!user?.access_token || !user.id || !answer.team?.id) {
       throw new ProviderFailure({ platform: 'slack', operation: 'exchange', error: 'no_user_token', description: 'oauth.v2.access returned no user token or identity' });
     }
-    const tokens = tokenSet(user.access_token, user.refresh_token, user.expires_in, user.scope, user.token_type);
+    const tokens = tokenSet(user.access_token, user.refresh_token, user.expires_in, grantedScopes(statedScopes(user.scope), this.requiredScopes), user.token_type);
     return { tokens, identity: { userExternalId: user.id, tenantExternalId: answer.team.id } };
   }
 
@@ -83,7 +84,7 @@ export class SlackOAuth implements OAuthProvider {
       throw new ProviderFailure({ platform: 'slack', operation: 'refresh', error: 'no_access_token', description: 'refresh answer without access_token' });
     }
     // Rotation: the answer's refresh token replaces the one just used, which is now dead.
-    return tokenSet(answer.access_token, answer.refresh_token, answer.expires_in, answer.scope, answer.token_type);
+    return tokenSet(answer.access_token, answer.refresh_token, answer.expires_in, grantedScopes(statedScopes(answer.scope), request.scopes), answer.token_type);
   }
 
   /** auth.revoke of the user token also ends its refresh tokens. */
@@ -111,13 +112,13 @@ export class SlackOAuth implements OAuthProvider {
   }
 }
 
-function tokenSet(access: string, refresh: string | undefined, expiresIn: number | undefined, scope: string | undefined, tokenType: string | undefined): TokenSet {
+function tokenSet(access: string, refresh: string | undefined, expiresIn: number | undefined, granted: Pick<TokenSet, 'scopes' | 'scopesStated'>, tokenType: string | undefined): TokenSet {
   return {
     accessToken: new Secret(access),
     refreshToken: refresh ? new Secret(refresh) : undefined,
     // Without rotation Slack tokens do not expire; a year stands in for "not soon".
     accessTokenExpiresAt: new Date(Date.now() + (expiresIn ?? 365 * 86_400) * 1000),
-    scopes: (scope ?? '').split(',').filter((s) => s.length > 0),
+    ...granted,
     tokenType: tokenType ?? 'user',
   };
 }

@@ -10,7 +10,9 @@ type Operation = FailureSignals['operation'];
 /**
  * A Webex integration (RFC 6749 over `upstream()`): client id and secret go in the form body,
  * the refresh token comes back unchanged with its remaining lifetime (`refresh_token_expires_in`),
- * which is what tells an inactive grant from a revoked one.
+ * which is what tells an inactive grant from a revoked one. Its token answers carry no `scope` and
+ * no `token_type` (https://developer.webex.com/docs/integrations): the grant is what was asked
+ * for, and the token a bearer token.
  */
 export class WebexOAuth implements OAuthProvider {
   readonly platform = 'webex' as const;
@@ -44,7 +46,7 @@ export class WebexOAuth implements OAuthProvider {
   }
 
   async exchangeCode(request: CodeExchangeRequest): Promise<{ tokens: TokenSet; identity: Identity }> {
-    const tokens = await this.token('exchange', {
+    const tokens = await this.token('exchange', this.requiredScopes, {
       grant_type: 'authorization_code',
       code: request.code,
       redirect_uri: request.redirectUri,
@@ -54,13 +56,14 @@ export class WebexOAuth implements OAuthProvider {
   }
 
   refresh(request: RefreshRequest): Promise<TokenSet> {
-    return this.token('refresh', { grant_type: 'refresh_token', refresh_token: request.refreshToken.reveal() });
+    return this.token('refresh', request.scopes, { grant_type: 'refresh_token', refresh_token: request.refreshToken.reveal() });
   }
 
   /** Webex has no endpoint for an integration to revoke a user's grant; the user removes it in Webex. */
   async revoke(): Promise<void> {}
 
-  private async token(operation: Operation, form: Record<string, string>): Promise<TokenSet> {
+  /** `requested`: what the grant holds when the answer names no scopes (SPEC §8). */
+  private async token(operation: Operation, requested: readonly string[], form: Record<string, string>): Promise<TokenSet> {
     const body = new URLSearchParams({ ...form, client_id: this.config.webex.clientId ?? '', client_secret: this.config.webex.clientSecret ?? '' });
     const answer = await upstream('webex', operation, `${this.config.webex.apiUrl}/access_token`, {
       method: 'POST',
@@ -68,7 +71,7 @@ export class WebexOAuth implements OAuthProvider {
       body: body.toString(),
       timeoutMs: this.timeoutMs,
     });
-    const tokens = answer.status === 200 ? tokenSetFromJson(answer.json) : undefined;
+    const tokens = answer.status === 200 ? tokenSetFromJson(answer.json, requested) : undefined;
     if (!tokens) throw failureOf(operation, answer);
     return tokens;
   }

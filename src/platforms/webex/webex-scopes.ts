@@ -23,7 +23,7 @@ export const WEBEX_SCOPES: PlatformScopes = {
   ],
   bot: [...BOT_AND_USER],
   grants: {
-    // The token response lists granted scopes space-separated, exactly as requested.
+    // Webex token answers name no scopes: the grant is what was requested (SPEC §8), stored as asked.
     notEchoed: [],
     stripPrefixes: [],
     caseInsensitive: false,

@@ -44,7 +44,7 @@ export class ZoomOAuth implements OAuthProvider {
   }
 
   async exchangeCode(request: CodeExchangeRequest): Promise<{ tokens: TokenSet; identity: Identity }> {
-    const tokens = await this.token('exchange', {
+    const tokens = await this.token('exchange', this.requiredScopes, {
       grant_type: 'authorization_code',
       code: request.code,
       redirect_uri: request.redirectUri,
@@ -54,7 +54,7 @@ export class ZoomOAuth implements OAuthProvider {
   }
 
   refresh(request: RefreshRequest): Promise<TokenSet> {
-    return this.token('refresh', { grant_type: 'refresh_token', refresh_token: request.refreshToken.reveal() });
+    return this.token('refresh', request.scopes, { grant_type: 'refresh_token', refresh_token: request.refreshToken.reveal() });
   }
 
   async revoke(tokens: { accessToken?: Secret; refreshToken?: Secret }): Promise<void> {
@@ -78,9 +78,10 @@ export class ZoomOAuth implements OAuthProvider {
     });
   }
 
-  private async token(operation: Operation, form: Record<string, string>): Promise<TokenSet> {
+  /** `requested`: what the grant holds when the answer names no scopes (SPEC §8). */
+  private async token(operation: Operation, requested: readonly string[], form: Record<string, string>): Promise<TokenSet> {
     const answer = await this.post(operation, '/oauth/token', form);
-    const tokens = answer.status === 200 ? tokenSetFromJson(answer.json, 'bearer') : undefined;
+    const tokens = answer.status === 200 ? tokenSetFromJson(answer.json, requested, 'bearer') : undefined;
     if (!tokens) throw failureOf(operation, answer);
     return tokens;
   }
