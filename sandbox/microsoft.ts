@@ -77,18 +77,23 @@ export function createMicrosoft(ctx: PlatformContext): PlatformModule {
     return `${b64url({ typ: 'JWT', alg: 'RS256', kid: 'sandbox' })}.${b64url(claims)}.${randomToken(32)}`;
   }
 
-  function userTokens(user: SandboxUser, scopes: string[], nonce?: string): Record<string, unknown> {
+  /**
+   * The members the auth code flow page documents for a code redemption and a refresh alike
+   * (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow,
+   * "Successful response"). `client_info` is added only when the request asks with
+   * `client_info=1`, as MSAL does (msal-common's RequestParameterBuilder.addClientInfo).
+   */
+  function userTokens(user: SandboxUser, scopes: string[], form: Record<string, string>, nonce?: string): Record<string, unknown> {
     const accessToken = state.issueAccess(user, scopes, 'eyJ0eXAiOiJKV1QiLCJzYW5kYm94Ijp0cnVlfQ.');
     const body: Record<string, unknown> = {
-      token_type: 'Bearer',
-      scope: echoScopes(scopes),
-      expires_in: state.accessSeconds,
-      ext_expires_in: state.accessSeconds,
       access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: state.accessSeconds,
+      scope: echoScopes(scopes),
       refresh_token: state.issueRefresh(user, scopes, '1.AQ'),
       id_token: idToken(user, nonce),
-      client_info: b64url({ uid: user.userExternalId, utid: user.tenantExternalId }),
     };
+    if (form.client_info === '1') body.client_info = b64url({ uid: user.userExternalId, utid: user.tenantExternalId });
     return body;
   }
 
@@ -137,7 +142,7 @@ export function createMicrosoft(ctx: PlatformContext): PlatformModule {
         return fail(numbers[outcome.problem]);
       }
       const scopes = splitScopes(req.form.scope).length > 0 ? splitScopes(req.form.scope) : outcome.code.scopes;
-      return sendJson(res, 200, userTokens(outcome.code.user, scopes, outcome.code.nonce));
+      return sendJson(res, 200, userTokens(outcome.code.user, scopes, req.form, outcome.code.nonce));
     }
     if (grant === 'refresh_token') {
       if (!presented) return fail(9002313);
@@ -147,7 +152,7 @@ export function createMicrosoft(ctx: PlatformContext): PlatformModule {
       if (presented.supersededAt !== undefined) state.recordReuse(presented.user);
       presented.supersededAt = Date.now();
       const scopes = splitScopes(req.form.scope).length > 0 ? splitScopes(req.form.scope) : presented.scopes;
-      return sendJson(res, 200, userTokens(presented.user, scopes));
+      return sendJson(res, 200, userTokens(presented.user, scopes, req.form));
     }
     fail(70003);
   }

@@ -89,15 +89,20 @@ export function createSlack(ctx: PlatformContext): PlatformModule {
       }
       presented.supersededAt = Date.now();
       const pair = userGrant(presented.user, presented.scopes);
+      // Slack shows no refresh answer of its own: the token rotation guide
+      // (https://docs.slack.dev/authentication/using-token-rotation) says it is an oauth.v2.access
+      // answer with `expires_in` and `refresh_token`, in the shape of its rotated-token example
+      // (ok, access_token, expires_in, refresh_token, token_type, scope, bot_user_id, app_id, team,
+      // enterprise); a user token's has no `bot_user_id`.
       return send(res, {
-        ...common,
         access_token: pair.access,
         expires_in: state.accessSeconds,
         refresh_token: pair.refresh,
         token_type: 'user',
         scope: presented.scopes.join(','),
-        user_id: presented.user.userExternalId,
+        app_id: creds.appId,
         team: team(presented.user.tenantExternalId),
+        enterprise: null,
       });
     }
     fail(res, 'invalid_grant_type');

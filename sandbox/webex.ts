@@ -47,6 +47,11 @@ export function createWebex(ctx: PlatformContext): PlatformModule {
     sendJson(res, e.status, e.body);
   };
 
+  /**
+   * Exactly the four members Webex documents for both the code exchange and the refresh
+   * (https://developer.webex.com/docs/integrations, "Getting an Access Token" and "Using the
+   * Refresh Token"): no `scope` and no `token_type`, so a client must not read the grant from them.
+   */
   function tokenBody(user: SandboxUser, scopes: string[], refreshToken: string): Record<string, unknown> {
     const record = state.refreshTokens.get(refreshToken);
     const remaining = record ? Math.max(0, Math.round((record.expiresAt - Date.now()) / 1000)) : 0;
@@ -55,8 +60,6 @@ export function createWebex(ctx: PlatformContext): PlatformModule {
       expires_in: state.accessSeconds,
       refresh_token: refreshToken,
       refresh_token_expires_in: Number.isFinite(remaining) ? remaining : state.refreshSeconds,
-      token_type: 'Bearer',
-      scope: scopes.join(' '),
     };
   }
 
