@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { NO_NUL } from '../common/strings';
 import { PLATFORMS, Platform } from '../config/app-config';
 
@@ -13,8 +13,13 @@ export class CreateConnectLinkDto {
   @ApiPropertyOptional({ description: 'When set, OAuth must come back as this user or nothing is stored' })
   @IsOptional() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul)
   userExternalId?: string;
-  @ApiPropertyOptional({ description: 'Offered as a "continue" link on the success page' })
-  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }) @Length(1, 255)
+  @ApiPropertyOptional({
+    description:
+      'Offered as a "Continue" link on the success page. Must be https (http only for loopback hosts) and its origin one of ' +
+      "the creating API key's returnOrigins; otherwise 422 (checked by the service with the WHATWG URL parser browsers use).",
+    maxLength: 255,
+  })
+  @IsOptional() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul)
   returnUrl?: string;
 }
 

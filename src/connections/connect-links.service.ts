@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { Caller, canSeeTenant } from '../common/auth';
+import { parseReturnUrl } from '../common/origins';
 import { AppError, ProblemCode } from '../common/problem';
 import { AppConfig, Platform } from '../config/app-config';
 import { OAuthProviders } from '../platforms/oauth-registry';
@@ -17,6 +18,19 @@ export interface LinkRequest {
   tenantExternalId: string;
   userExternalId?: string;
   returnUrl?: string;
+}
+
+/**
+ * SPEC §5: the success page's Continue link goes only where the creating key was allowed to
+ * send people (its `returnOrigins`), so a relay key cannot turn our page into an open redirect.
+ * Stored as WHATWG URL serialises it: what was checked is what the page links to.
+ */
+function allowedReturnUrl(caller: Caller, value: string): string {
+  const parsed = parseReturnUrl(value, caller.returnOrigins ?? []);
+  if ('problem' in parsed) {
+    throw new AppError(ProblemCode.Unprocessable, `returnUrl ${parsed.problem}.`, { errors: [{ field: 'returnUrl', message: parsed.problem }] });
+  }
+  return parsed.url;
 }
 
 /** Why a link cannot be used, for the page shown to the person who opened it. */
@@ -38,7 +52,8 @@ export class ConnectLinksService {
       throw new AppError(ProblemCode.Unprocessable, `No ${request.platform} tenant with externalId "${request.tenantExternalId}" that this key may use.`);
     }
     this.providers.get(request.platform);
-    return this.issue({ tenant, userExternalId: request.userExternalId ?? null, returnUrl: request.returnUrl ?? null, purpose: 'connect', createdBy: caller.clientId });
+    const returnUrl = request.returnUrl === undefined ? null : allowedReturnUrl(caller, request.returnUrl);
+    return this.issue({ tenant, userExternalId: request.userExternalId ?? null, returnUrl, purpose: 'connect', createdBy: caller.clientId });
   }
 
   /** A re-sync link for one user's connection, made by Auto Heal for a user prompt. */
