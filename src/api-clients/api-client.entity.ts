@@ -13,4 +13,8 @@ export class ApiClientEntity {
   @Column({ type: 'boolean', default: false }) bootstrap!: boolean;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true }) revokedAt!: Date | null;
+  /** Each a `URL.origin`: where this key's connect links may send the person afterwards. */
+  @Column({ name: 'return_origins', type: 'text', array: true, default: () => "'{}'" }) returnOrigins!: string[];
+  /** Kept coarse (about a minute) so the token-read path never waits on a write. */
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true }) lastUsedAt!: Date | null;
 }

@@ -2,11 +2,14 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { Caller, Role } from '../common/auth';
+import { Caller, holdsScope, Role } from '../common/auth';
+import { cursorOf, idOfCursor } from '../common/cursor';
+import { parseOrigin } from '../common/origins';
 import { AppError, ProblemCode } from '../common/problem';
 import { UUID } from '../common/strings';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { ApiClientEntity } from './api-client.entity';
+import { ApiClientRow, ApiClientsRepository } from './api-clients.repository';
 import { apiKeyDigest, generateApiKey, hashApiKey, sameHash } from './api-key';
 
 /**
@@ -15,12 +18,47 @@ import { apiKeyDigest, generateApiKey, hashApiKey, sameHash } from './api-key';
  */
 const CACHE_MS = 10_000;
 const CACHE_MAX = 10_000;
+/** `lastUsedAt` is written when a key is verified against the database, at most this often. */
+const TOUCH_MS = 60_000;
 
 /** Keyed by the key's SHA-256 (base64): finding it proves the key, and no key is kept in memory. */
 interface Cached {
   caller: Caller;
   until: number;
 }
+
+export interface ApiClientInput {
+  name: string;
+  role: Role;
+  tenantIds: string[];
+  returnOrigins?: string[];
+}
+
+export interface ApiClientView {
+  id: string;
+  name: string;
+  role: Role;
+  tenantIds: string[];
+  returnOrigins: string[];
+  createdAt: string;
+  lastUsedAt?: string;
+  revokedAt?: string;
+}
+
+function toView(row: ApiClientRow): ApiClientView {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    tenantIds: row.tenantIds ?? ['*'],
+    returnOrigins: row.returnOrigins,
+    createdAt: row.createdAt.toISOString(),
+    ...(row.lastUsedAt ? { lastUsedAt: row.lastUsedAt.toISOString() } : {}),
+    ...(row.revokedAt ? { revokedAt: row.revokedAt.toISOString() } : {}),
+  };
+}
+
+const notFound = () => new AppError(ProblemCode.NotFound, 'No such API client.');
 
 @Injectable()
 export class ApiClientsService {
@@ -30,29 +68,33 @@ export class ApiClientsService {
   constructor(
     @InjectRepository(ApiClientEntity) private readonly clients: Repository<ApiClientEntity>,
     @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
+    private readonly scoped: ApiClientsRepository,
     private readonly config: AppConfig,
   ) {}
 
-  async create(input: { name: string; role: Role; tenantIds: string[] }) {
-    const tenantIds = await this.resolveScope(input.tenantIds);
+  /** A new key, inside the caller's scope (SPEC §5: a key can only hand out what it holds). */
+  async create(caller: Caller, input: ApiClientInput): Promise<ApiClientView & { apiKey: string }> {
+    const tenantIds = await this.resolveScope(caller, input.tenantIds);
+    const returnOrigins = normaliseOrigins(input.returnOrigins ?? []);
     const apiKey = generateApiKey();
     const saved = await this.clients.save(
-      this.clients.create({ name: input.name, role: input.role, tenantIds, keyHash: hashApiKey(apiKey) }),
+      this.clients.create({ name: input.name, role: input.role, tenantIds, returnOrigins, keyHash: hashApiKey(apiKey) }),
     );
-    return {
-      id: saved.id,
-      apiKey,
-      name: saved.name,
-      role: saved.role,
-      tenantIds: saved.tenantIds ?? ['*'],
-      createdAt: saved.createdAt.toISOString(),
-    };
+    return { ...toView({ ...saved, lastUsedAt: null, revokedAt: null }), apiKey };
   }
 
-  async revoke(id: string): Promise<void> {
-    if (!UUID.test(id)) throw new AppError(ProblemCode.NotFound, 'No such API client.');
-    const result = await this.clients.update({ id, revokedAt: IsNull() }, { revokedAt: new Date() });
-    if (!result.affected) throw new AppError(ProblemCode.NotFound, 'No such API client.');
+  /** Keys whose scope lies inside the caller's, in id order. */
+  async list(caller: Caller, query: { cursor?: string; limit?: number }): Promise<{ items: ApiClientView[]; nextCursor?: string }> {
+    const limit = query.limit ?? 100;
+    const rows = await this.scoped.list(caller.tenantIds, query.cursor === undefined ? undefined : idOfCursor(query.cursor), limit + 1);
+    const page = rows.slice(0, limit);
+    return { items: page.map(toView), ...(rows.length > limit ? { nextCursor: cursorOf(page[page.length - 1].id) } : {}) };
+  }
+
+  /** Revokes a key inside the caller's scope; any other key reads as unknown (404). */
+  async revoke(caller: Caller, id: string): Promise<void> {
+    if (!UUID.test(id)) throw notFound();
+    if (!(await this.scoped.revoke(id, caller.tenantIds))) throw notFound();
     for (const [key, entry] of this.cache) if (entry.caller.clientId === id) this.cache.delete(key);
   }
 
@@ -69,23 +111,37 @@ export class ApiClientsService {
       this.cache.delete(digest);
       return undefined;
     }
-    const caller: Caller = { clientId: row.id, role: row.role, tenantIds: row.tenantIds };
+    // Only here, on a cache miss, so cached token reads never write; fire-and-forget because a
+    // lost stamp costs nothing and a request must not wait for it.
+    if (!row.lastUsedAt || now - row.lastUsedAt.getTime() >= TOUCH_MS) {
+      this.scoped.touch(row.id).catch((err: unknown) => this.log.warn(`Could not record the last use of API client ${row.id}: ${String(err)}`));
+    }
+    const caller: Caller = { clientId: row.id, role: row.role, tenantIds: row.tenantIds, returnOrigins: row.returnOrigins };
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
     this.cache.set(digest, { caller, until: now + CACHE_MS });
     return caller;
   }
 
   /**
-   * Makes sure an admin key exists: `ADMIN_API_KEY` is installed as the bootstrap key
-   * (replacing an earlier one); on the embedded default without it, a key is generated
-   * once and printed once. Returns the generated key, if any.
+   * Makes sure an admin key exists: `ADMIN_API_KEY` is installed as the bootstrap key; on the
+   * embedded default without it, a key is generated once and printed once. Returns the
+   * generated key, if any. A bootstrap key revoked through the API stays revoked while
+   * `ADMIN_API_KEY` keeps its value (SPEC §5); a new value is a fresh, live key.
    */
   async bootstrap(): Promise<string | undefined> {
     const existing = await this.clients.findOne({ where: { bootstrap: true } });
     if (this.config.adminApiKey) {
       const keyHash = hashApiKey(this.config.adminApiKey);
-      if (existing) await this.clients.update({ id: existing.id }, { keyHash, revokedAt: null });
-      else await this.clients.save(this.clients.create({ name: 'bootstrap admin', role: 'admin', tenantIds: null, keyHash, bootstrap: true }));
+      if (!existing) {
+        await this.clients.save(this.clients.create({ name: 'bootstrap admin', role: 'admin', tenantIds: null, keyHash, bootstrap: true }));
+      } else if (!sameHash(existing.keyHash, keyHash)) {
+        await this.clients.update(
+          { id: existing.id },
+          { keyHash, role: 'admin', tenantIds: null, returnOrigins: [], createdAt: new Date(), lastUsedAt: null, revokedAt: null },
+        );
+      } else if (existing.revokedAt) {
+        this.log.warn('The bootstrap admin key (ADMIN_API_KEY) was revoked through the API and stays revoked; set a new ADMIN_API_KEY to install a fresh one.');
+      }
       return undefined;
     }
     if (existing) return undefined;
@@ -100,14 +156,24 @@ export class ApiClientsService {
     return apiKey;
   }
 
-  private async resolveScope(tenantIds: string[]): Promise<string[] | null> {
-    if (tenantIds.length === 1 && tenantIds[0] === '*') return null;
+  /**
+   * `["*"]` → null (every tenant), else the distinct ids, each an existing tenant. A scoped
+   * caller asking for `*` or any id outside its own scope is refused before the tenants are
+   * looked up, so it cannot learn which ids exist (403 for all of them alike).
+   */
+  private async resolveScope(caller: Caller, tenantIds: string[]): Promise<string[] | null> {
+    if (tenantIds.length === 1 && tenantIds[0] === '*') {
+      if (!holdsScope(caller, null)) throw scopeExceeded('"*" (every tenant)');
+      return null;
+    }
     if (tenantIds.includes('*')) {
       throw new AppError(ProblemCode.ValidationFailed, 'tenantIds: "*" must be the only entry', {
         errors: [{ field: 'tenantIds', message: '"*" must be the only entry' }],
       });
     }
-    const unique = [...new Set(tenantIds)];
+    // PostgreSQL answers uuids in lower case; compare in the same form.
+    const unique = [...new Set(tenantIds.map((id) => (UUID.test(id) ? id.toLowerCase() : id)))];
+    if (!holdsScope(caller, unique)) throw scopeExceeded('tenants outside its own scope');
     const malformed = unique.filter((id) => !UUID.test(id));
     const found = await this.tenants.find({ select: { id: true }, where: { id: In(unique.filter((id) => UUID.test(id))) } });
     const known = new Set(found.map((t) => t.id));
@@ -117,4 +183,21 @@ export class ApiClientsService {
     }
     return unique;
   }
+}
+
+function scopeExceeded(what: string): AppError {
+  return new AppError(ProblemCode.ScopeExceeded, `This API key is scoped to tenants and cannot grant ${what}.`);
+}
+
+/** Each origin as `URL.origin`, without repeats; the DTO has vetted them, this keeps the service honest on its own. */
+function normaliseOrigins(values: readonly string[]): string[] {
+  const origins = new Set<string>();
+  for (const value of values) {
+    const parsed = parseOrigin(value);
+    if ('problem' in parsed) {
+      throw new AppError(ProblemCode.ValidationFailed, `returnOrigins: ${parsed.problem}`, { errors: [{ field: 'returnOrigins', message: parsed.problem }] });
+    }
+    origins.add(parsed.origin);
+  }
+  return [...origins];
 }

@@ -8,6 +8,7 @@ export enum ProblemCode {
   MalformedRequest = 'malformed-request',
   Unauthorized = 'unauthorized',
   Forbidden = 'forbidden',
+  ScopeExceeded = 'scope-exceeded',
   NotFound = 'not-found',
   MethodNotAllowed = 'method-not-allowed',
   Conflict = 'conflict',
@@ -38,6 +39,8 @@ export function describeProblem(code: ProblemCode): ProblemShape {
       return { status: 401, title: 'A valid API key is required' };
     case ProblemCode.Forbidden:
       return { status: 403, title: 'This API key may not do that' };
+    case ProblemCode.ScopeExceeded:
+      return { status: 403, title: 'An API key cannot grant more than it holds' };
     case ProblemCode.NotFound:
       return { status: 404, title: 'Not found' };
     case ProblemCode.MethodNotAllowed:
