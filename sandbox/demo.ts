@@ -87,8 +87,10 @@ async function main(): Promise<void> {
 
   const browse = async (url: string) => {
     const form = await fetch(url, { method: 'POST', redirect: 'manual' });
+    // The flow is bound to the browser that started it (SPEC §5): carry its nonce cookie back.
+    const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
     const consent = await fetch(form.headers.get('location') ?? '', { redirect: 'manual' });
-    return (await fetch(consent.headers.get('location') ?? '', { redirect: 'manual' })).status;
+    return (await fetch(consent.headers.get('location') ?? '', { redirect: 'manual', headers: { cookie } })).status;
   };
 
   try {

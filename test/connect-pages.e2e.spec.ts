@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { Browser } from './support/browser';
 import { followConnectLink, platformIds, startWorld, World } from './support/world';
 import { makeTenant } from './support/factories';
 
@@ -95,12 +96,13 @@ describe('connect links and OAuth pages', () => {
 
     user();
     const url = await link();
-    await fetch(url);
-    const form = await fetch(url, { method: 'POST', redirect: 'manual' });
-    const consent = await fetch(form.headers.get('location') ?? '', { redirect: 'manual' });
+    const browser = new Browser();
+    await browser.fetch(url);
+    const form = await browser.fetch(url, { method: 'POST' });
+    const consent = await browser.fetch(form.headers.get('location') ?? '');
     const back = consent.headers.get('location') ?? '';
-    expect((await fetch(back)).status).toBe(200);
-    expect((await fetch(back)).status).toBe(400);
+    expect((await browser.fetch(back)).status).toBe(200);
+    expect((await browser.fetch(back)).status).toBe(400);
   });
 
   it('answers 422 for a connect link to an unknown tenant', async () => {

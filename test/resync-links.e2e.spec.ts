@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Failure, microsoftError, SandboxPlatform, slackError } from '../sandbox';
 import { dms, importGrant, resyncLink, sleep, tenantWithAdmins, waitFor } from './support/heal';
+import { Browser } from './support/browser';
 import { connectUser, followConnectLink, platformIds, startWorld, World } from './support/world';
 
 /**
@@ -51,17 +52,20 @@ async function expectRefused(url: string, status: number, says: string): Promise
   }
 }
 
+/** The person's browser: it keeps the flow's nonce cookie from the button to the callback. */
+const browser = new Browser();
+
 /** Starts the flow (the page's button) and returns the consent URL, without finishing it. */
 async function startFlow(url: string): Promise<string> {
-  const form = await fetch(url, { method: 'POST', redirect: 'manual' });
+  const form = await browser.fetch(url, { method: 'POST' });
   expect(form.status).toBe(302);
   return form.headers.get('location') as string;
 }
 
 /** The consent screen approves and the browser comes back to our callback. */
 async function finishFlow(consentUrl: string): Promise<{ status: number; text: string }> {
-  const approved = await fetch(consentUrl, { redirect: 'manual' });
-  const back = await fetch(approved.headers.get('location') as string, { redirect: 'manual' });
+  const approved = await browser.fetch(consentUrl);
+  const back = await browser.fetch(approved.headers.get('location') as string);
   return { status: back.status, text: await back.text() };
 }
 

@@ -62,25 +62,73 @@ export class ConnectLinksRepository {
     return rows.length;
   }
 
-  async insertState(s: { id: string; stateHash: Buffer; linkId: string; codeVerifier: SealedSecret; vaultKeyId: string; expiresAt: Date }): Promise<void> {
-    await queryRows(this.db,
-      `INSERT INTO oauth_states (id, state_hash, link_id, code_verifier, vault_key_id, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [s.id, s.stateHash, s.linkId, s.codeVerifier, s.vaultKeyId, s.expiresAt],
-    );
+  /**
+   * Stores a state and keeps at most `maxPending` pending (unused, unexpired) states on its link,
+   * dropping the oldest. The link row is locked first, so concurrent POSTs on one link queue up
+   * here and each sees the others' states: they can never leave more than `maxPending`.
+   */
+  async insertState(
+    s: { id: string; stateHash: Buffer; nonceHash: Buffer; linkId: string; codeVerifier: SealedSecret; vaultKeyId: string; expiresAt: Date },
+    maxPending: number,
+  ): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await m.query(`SELECT 1 FROM connect_links WHERE id = $1 FOR UPDATE`, [s.linkId]);
+      await m.query(
+        `DELETE FROM oauth_states WHERE id IN (
+           SELECT id FROM oauth_states WHERE link_id = $1 AND used_at IS NULL AND expires_at > now()
+           ORDER BY created_at DESC OFFSET $2)`,
+        [s.linkId, maxPending - 1],
+      );
+      // clock_timestamp(), not the transaction's now(): a POST that waited for the lock is newer.
+      await m.query(
+        `INSERT INTO oauth_states (id, state_hash, nonce_hash, link_id, code_verifier, vault_key_id, expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp())`,
+        [s.id, s.stateHash, s.nonceHash, s.linkId, s.codeVerifier, s.vaultKeyId, s.expiresAt],
+      );
+    });
   }
 
-  /** Takes a state once: unknown, used or expired states give undefined. */
-  async takeState(stateHash: Buffer): Promise<{ id: string; linkId: string; codeVerifier: SealedSecret } | undefined> {
-    const rows = await queryRows<{ id: string; linkId: string; codeVerifier: SealedSecret }>(this.db,
-      `UPDATE oauth_states SET used_at = now() WHERE state_hash = $1 AND used_at IS NULL AND expires_at > now()
-       RETURNING id, link_id AS "linkId", code_verifier AS "codeVerifier"`,
+  /** A pending state, read without taking it (the browser binding is checked first). */
+  async findPendingState(stateHash: Buffer): Promise<{ id: string; linkId: string; nonceHash: Buffer | null } | undefined> {
+    const rows = await queryRows<{ id: string; linkId: string; nonceHash: Buffer | null }>(this.db,
+      `SELECT id, link_id AS "linkId", nonce_hash AS "nonceHash" FROM oauth_states WHERE state_hash = $1 AND used_at IS NULL AND expires_at > now()`,
       [stateHash],
     );
     return rows[0];
   }
 
-  /** Removes states past their life, so the table stays small. */
-  async pruneStates(): Promise<void> {
-    await queryRows(this.db, `DELETE FROM oauth_states WHERE expires_at < now() - interval '1 hour'`);
+  /** Takes a state once: a used or expired state gives undefined. */
+  async takeState(id: string): Promise<{ id: string; linkId: string; codeVerifier: SealedSecret } | undefined> {
+    const rows = await queryRows<{ id: string; linkId: string; codeVerifier: SealedSecret }>(this.db,
+      `UPDATE oauth_states SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now()
+       RETURNING id, link_id AS "linkId", code_verifier AS "codeVerifier"`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Deletes up to `limit` states past their expiry (used ones too: they are dead either way),
+   * oldest first through `oauth_states_expires_at`. SKIP LOCKED lets replicas prune side by side.
+   */
+  async pruneExpiredStates(limit: number): Promise<number> {
+    const rows = await queryRows(this.db,
+      `DELETE FROM oauth_states WHERE id IN (
+         SELECT id FROM oauth_states WHERE expires_at < now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [limit],
+    );
+    return rows.length;
+  }
+
+  /** Deletes up to `limit` links that expired before `expiredBefore`, through `connect_links_expires_at`. */
+  async pruneLinks(expiredBefore: Date, limit: number): Promise<number> {
+    const rows = await queryRows(this.db,
+      `DELETE FROM connect_links WHERE id IN (
+         SELECT id FROM connect_links WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING id`,
+      [expiredBefore, limit],
+    );
+    return rows.length;
   }
 }

@@ -1,13 +1,15 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Caller, Public, Roles } from '../common/auth';
 import { CurrentCaller } from '../common/caller.decorator';
 import { AppError, ProblemCode } from '../common/problem';
 import { escapeHtml, htmlPage } from '../common/html';
-import { PLATFORMS, Platform } from '../config/app-config';
+import { AppConfig, PLATFORMS, Platform } from '../config/app-config';
+import { scopeCatalog } from '../platforms/scope-catalog';
 import { ConnectLinkView, CreateConnectLinkDto } from './connect-links.dto';
 import { ConnectLinksService } from './connect-links.service';
+import { NONCE_COOKIE_PATH } from './oauth-browser-binding';
 import { linkProblemPage, OAuthFlowService, Page, platformName } from './oauth-flow.service';
 
 function sendPage(reply: FastifyReply, page: Page, extraHtml = ''): void {
@@ -27,7 +29,13 @@ export class ConnectController {
   constructor(
     private readonly links: ConnectLinksService,
     private readonly flow: OAuthFlowService,
+    private readonly config: AppConfig,
   ) {}
+
+  /** Read per request: tests (and the docs) set PUBLIC_BASE_URL after the app is built. */
+  private get secureCookies(): boolean {
+    return this.config.publicBaseUrl.startsWith('https:');
+  }
 
   @Post('v1/connect-links')
   @Roles('relay', 'admin')
@@ -50,6 +58,8 @@ export class ConnectController {
     if ('problem' in checked) return sendPage(reply, linkProblemPage(checked.problem));
     const { link } = checked;
     const name = platformName(link.platform);
+    const { requiredScopes, reasons } = scopeCatalog(link.platform);
+    const scopes = requiredScopes.map((scope) => `<li><code>${escapeHtml(scope)}</code>: ${escapeHtml(reasons[scope] ?? 'Needed by the relay.')}</li>`).join('\n');
     const form = `<form method="post" action="/connect/${escapeHtml(token)}"><button type="submit">Continue to ${escapeHtml(name)}</button></form>`;
     sendPage(
       reply,
@@ -57,11 +67,11 @@ export class ConnectController {
         status: 200,
         title: link.purpose === 'resync' ? `Reconnect your ${name} account` : `Connect your ${name} account`,
         lines: [
+          ...(link.userExternalId ? [`This link is for the ${name} user ${link.userExternalId}. Sign in as that person.`] : []),
           `Messages between your chat platforms are relayed on your behalf. To ${link.purpose === 'resync' ? 'restore that' : 'allow that'}, sign in to ${name} and approve the access it asks for.`,
-          'The button takes you to the sign-in page. Nothing happens until you press it.',
         ],
       },
-      form,
+      `<h2>What ${escapeHtml(name)} will ask you to allow</h2>\n<ul class="scopes">\n${scopes}\n</ul>\n<p>The button takes you to the sign-in page. Nothing happens until you press it.</p>\n${form}`,
     );
   }
 
@@ -72,15 +82,24 @@ export class ConnectController {
   async start(@Param('token') token: string, @Res() reply: FastifyReply): Promise<void> {
     const started = await this.flow.start(token);
     if ('page' in started) return sendPage(reply, started.page);
+    const { name, value, maxAgeSeconds } = started.cookie;
+    // SameSite=Lax: the provider's redirect back is a top-level GET, so the cookie comes along.
+    reply.setCookie(name, value, { httpOnly: true, sameSite: 'lax', path: NONCE_COOKIE_PATH, secure: this.secureCookies, maxAge: maxAgeSeconds });
     reply.header('Cache-Control', 'no-store').redirect(started.redirect, 302);
   }
 
   @Get('oauth/:platform/callback')
   @Public()
   @ApiOperation({ summary: 'OAuth redirect URI: code exchange, then a success or error page (HTML)' })
-  async callback(@Param('platform') platform: string, @Query() query: Record<string, string | undefined>, @Res() reply: FastifyReply): Promise<void> {
+  async callback(
+    @Param('platform') platform: string,
+    @Query() query: Record<string, string | undefined>,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     if (!PLATFORMS.includes(platform as Platform)) throw new AppError(ProblemCode.NotFound, 'No such platform.');
-    const page = await this.flow.callback(platform as Platform, query);
+    const { page, clearCookie } = await this.flow.callback(platform as Platform, query, request.cookies);
+    if (clearCookie) reply.clearCookie(clearCookie, { httpOnly: true, sameSite: 'lax', path: NONCE_COOKIE_PATH, secure: this.secureCookies });
     sendPage(reply, page);
   }
 }

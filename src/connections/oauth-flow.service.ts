@@ -6,17 +6,22 @@ import { AppConfig, Platform } from '../config/app-config';
 import { OAuthProviders } from '../platforms/oauth-registry';
 import { ProviderFailure, TokenSet } from '../platforms/platform';
 import { TenantEntity } from '../tenants/tenant.entity';
-import { Secret } from '../vault/secret';
+import { type SealedSecret, Secret } from '../vault/secret';
 import { Vault } from '../vault/vault';
 import { AuditLog } from './audit-log';
 import { ConnectLinksRepository } from './connect-links.repository';
 import { ConnectLinksService, LinkProblem, newToken, sha256 } from './connect-links.service';
 import { ConnectionEvents } from './connection-events';
 import { ConnectionsService } from './connections.service';
+import { newBinding, NonceCookie, nonceCookieName, presentsNonce } from './oauth-browser-binding';
 import { ScopeDrift } from './scope-drift';
 
 /** SPEC §5 / issue: state and the PKCE verifier live server-side for 10 minutes, single use. */
 const STATE_TTL_MS = 10 * 60_000;
+/** SPEC §5: a connect link holds at most this many pending states; a new one drops the oldest. */
+export const MAX_PENDING_STATES = 5;
+/** SPEC §5: a callback's `error` is shown only when it looks like an OAuth error code. */
+const KNOWN_ERROR_CODE = /^[a-z_]{1,40}$/;
 
 /** A page to show the person in the browser. */
 export interface Page {
@@ -60,8 +65,11 @@ export class OAuthFlowService {
     return `${this.config.publicBaseUrl}/oauth/${platform}/callback`;
   }
 
-  /** The form's POST: a fresh state and PKCE verifier, then the provider's consent URL. */
-  async start(token: string): Promise<{ redirect: string } | { page: Page }> {
+  /**
+   * The form's POST: a fresh state, PKCE verifier and browser nonce, then the provider's consent
+   * URL. The nonce cookie is for the caller to set on the redirect.
+   */
+  async start(token: string): Promise<{ redirect: string; cookie: NonceCookie } | { page: Page }> {
     const checked = await this.links.check(token);
     if ('problem' in checked) return { page: linkProblemPage(checked.problem) };
     const link = checked.link;
@@ -69,15 +77,19 @@ export class OAuthFlowService {
     const state = newToken();
     const verifier = newToken() + newToken().slice(0, 21); // 64 characters, within RFC 7636's 43-128
     const id = randomUUID();
-    await this.repo.insertState({
-      id,
-      stateHash: sha256(state),
-      linkId: link.id,
-      codeVerifier: this.vault.seal(new Secret(verifier), verifierBinding(id)),
-      vaultKeyId: this.vault.activeKeyId,
-      expiresAt: new Date(Date.now() + STATE_TTL_MS),
-    });
-    void this.repo.pruneStates().catch(() => undefined);
+    const binding = newBinding(state, STATE_TTL_MS);
+    await this.repo.insertState(
+      {
+        id,
+        stateHash: sha256(state),
+        nonceHash: binding.nonceHash,
+        linkId: link.id,
+        codeVerifier: this.vault.seal(new Secret(verifier), verifierBinding(id)),
+        vaultKeyId: this.vault.activeKeyId,
+        expiresAt: new Date(Date.now() + STATE_TTL_MS),
+      },
+      MAX_PENDING_STATES,
+    );
     const redirect = provider.authorizeUrl({
       state,
       codeChallenge: challengeOf(verifier),
@@ -85,24 +97,38 @@ export class OAuthFlowService {
       tenantExternalId: link.platform === 'microsoft' ? link.tenantExternalId : undefined,
       loginHint: link.userExternalId ?? undefined,
     });
-    return { redirect };
+    return { redirect, cookie: binding.cookie };
   }
 
-  /** The provider's redirect back. Every failure is a page and stores nothing. */
-  async callback(platform: Platform, query: Record<string, string | undefined>): Promise<Page> {
+  /**
+   * The provider's redirect back. Every failure is a page and stores nothing. Until the browser
+   * has shown the nonce cookie of the state, nothing is taken, exchanged or revoked: a consent
+   * URL forwarded to someone else comes back here without it. `clearCookie` names the cookie
+   * to delete once the state is used up.
+   */
+  async callback(platform: Platform, query: Record<string, string | undefined>, cookies: Readonly<Record<string, string | undefined>>): Promise<{ page: Page; clearCookie?: string }> {
     const state = query.state;
-    const taken = state && state.length <= 128 ? await this.repo.takeState(sha256(state)) : undefined;
-    if (!taken) return { status: 400, title: 'This sign-in cannot be completed', lines: ['The sign-in session is unknown, already used or older than 10 minutes. Open your link again.'] };
+    const pending = state && state.length <= 128 ? await this.repo.findPendingState(sha256(state)) : undefined;
+    if (!state || !pending) return { page: unknownState };
+    if (!presentsNonce(cookies, state, pending.nonceHash)) return { page: otherBrowser };
+    const taken = await this.repo.takeState(pending.id);
+    if (!taken) return { page: unknownState };
+    return { page: await this.complete(platform, query, taken), clearCookie: nonceCookieName(state) };
+  }
+
+  private async complete(platform: Platform, query: Record<string, string | undefined>, taken: { id: string; linkId: string; codeVerifier: SealedSecret }): Promise<Page> {
     const link = await this.repo.findLink(taken.linkId);
     if (!link || link.platform !== platform) return { status: 400, title: 'This sign-in cannot be completed', lines: ['The answer came back for another platform.'] };
     const usable = this.links.usable(link);
     if ('problem' in usable) return linkProblemPage(usable.problem);
-    if (query.error) {
+    if (query.error !== undefined) {
       const declined = query.error === 'access_denied';
+      // Free text (and error_description) could put an attacker's words on our page: codes only.
+      const said = KNOWN_ERROR_CODE.test(query.error) ? `The platform answered with the error code "${query.error}".` : 'The platform reported an error.';
       return {
         status: declined ? 403 : 400,
         title: declined ? 'Nothing was connected' : 'The platform did not complete the sign-in',
-        lines: [declined ? 'Consent was declined, so no access was granted. You can open the link again to retry.' : `The platform answered "${query.error.slice(0, 80)}". You can open the link again to retry.`],
+        lines: [declined ? 'Consent was declined, so no access was granted. You can open the link again to retry.' : `${said} Nothing was connected. You can open the link again to retry.`],
       };
     }
     if (!query.code) return { status: 400, title: 'This sign-in cannot be completed', lines: ['The platform sent no authorization code.'] };
@@ -143,6 +169,21 @@ export class OAuthFlowService {
     };
   }
 }
+
+const unknownState: Page = {
+  status: 400,
+  title: 'This sign-in cannot be completed',
+  lines: ['The sign-in session is unknown, already used or older than 10 minutes. Open your link again.'],
+};
+
+const otherBrowser: Page = {
+  status: 400,
+  title: 'This sign-in cannot be completed in this browser',
+  lines: [
+    'A sign-in can only be finished in the browser where its link was opened. Nothing was connected, changed or removed.',
+    'If you opened your link yourself, open it again in this browser. If someone sent you this sign-in page, you can ignore it.',
+  ],
+};
 
 export function platformName(p: Platform): string {
   return { microsoft: 'Microsoft Teams', slack: 'Slack', webex: 'Webex', zoom: 'Zoom' }[p];

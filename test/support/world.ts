@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Sandbox, SandboxPlatform, startSandbox } from '../../sandbox';
 import { startTestApp, TestApp } from './app';
+import { Browser } from './browser';
 import { makeTenant } from './factories';
 
 /** The service on a fresh database, pointed at a fresh platform sandbox. */
@@ -91,16 +92,19 @@ export async function connectUser(
   return { connectionId: connection.id, tenantId: connection.tenantId, tenantExternalId, userExternalId, platform };
 }
 
-/** What a browser does with a connect link; returns the final page of our callback. */
-export async function followConnectLink(url: string): Promise<{ status: number; text: string }> {
-  const page = await fetch(url);
+/**
+ * What a browser does with a connect link; returns the final page of our callback. The same
+ * browser (cookie jar) carries the flow's nonce cookie from the POST to the callback.
+ */
+export async function followConnectLink(url: string, browser = new Browser()): Promise<{ status: number; text: string }> {
+  const page = await browser.fetch(url);
   if (page.status !== 200) return { status: page.status, text: await page.text() };
-  const form = await fetch(url, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+  const form = await browser.fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
   const consent = form.headers.get('location');
   if (form.status !== 302 || !consent) return { status: form.status, text: await form.text() };
-  const approved = await fetch(consent, { redirect: 'manual' });
+  const approved = await browser.fetch(consent);
   const back = approved.headers.get('location');
   if (!back) return { status: approved.status, text: await approved.text() };
-  const final = await fetch(back, { redirect: 'manual' });
+  const final = await browser.fetch(back);
   return { status: final.status, text: await final.text() };
 }
