@@ -2,22 +2,7 @@ import { Client } from 'pg';
 import { ADMIN_KEY, startTestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 import { fullScopes, makeApiKey, makeTenant } from './support/factories';
-import { platformIds, startWorld, World } from './support/world';
-
-/**
- * What a browser does with a connect link, cookies included (the OAuth flow is bound to the
- * browser that started it); returns the final page of our callback.
- */
-async function browse(url: string): Promise<{ status: number; text: string }> {
-  const form = await fetch(url, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
-  const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const consent = form.headers.get('location');
-  if (form.status !== 302 || !consent) return { status: form.status, text: await form.text() };
-  const back = (await fetch(consent, { redirect: 'manual' })).headers.get('location');
-  if (!back) return { status: 0, text: 'no redirect from the consent screen' };
-  const final = await fetch(back, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-  return { status: final.status, text: await final.text() };
-}
+import { followConnectLink, platformIds, startWorld, World } from './support/world';
 
 /** SPEC §5 "a key can only hand out what it holds", key listing, and connect-link return URLs. */
 describe('API key scope', () => {
@@ -280,7 +265,7 @@ describe('API key scope', () => {
       expect(made.status).toBe(201);
       w.sb.control.addUser('webex', { tenantExternalId: ids.tenant, userExternalId: ids.user, email: 'person@example.com' });
       w.sb.control.signIn('webex', ids.user);
-      const page = await browse(made.body.url);
+      const page = await followConnectLink(made.body.url);
       expect(page.status).toBe(200);
       expect(page.text).toContain('<a href="https://relay.example.com/done?from=autoheal">Continue</a>');
     });
