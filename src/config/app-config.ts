@@ -27,6 +27,8 @@ export class AppConfig {
   healReminderScheduleMs!: number[];
   healProbeIntervalMs!: number;
   connectLinkTtlMs!: number;
+  /** How often expired OAuth states and old connect links are deleted (`OAUTH_PRUNE_INTERVAL`, an addition to SPEC §9). */
+  oauthPruneIntervalMs!: number;
   /** Per API key, per replica (SPEC §5); null: `off`. */
   rateLimit!: Rate | null;
   /** Upstream refreshes forced by token calls, per connection and replica; null: `off`. */

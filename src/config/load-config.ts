@@ -78,6 +78,7 @@ class Environment {
   @IsOptional() @IsDurationList() HEAL_REMINDER_SCHEDULE?: string;
   @IsOptional() @IsDuration() HEAL_PROBE_INTERVAL?: string;
   @IsOptional() @IsDuration() CONNECT_LINK_TTL?: string;
+  @IsOptional() @IsDuration() OAUTH_PRUNE_INTERVAL?: string;
   @IsOptional() @IsRate() RATE_LIMIT?: string;
   @IsOptional() @IsRate() FORCED_REFRESH_LIMIT?: string;
 
@@ -150,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     healReminderScheduleMs: parseDurationList(e.HEAL_REMINDER_SCHEDULE ?? '1h,24h,72h') ?? [],
     healProbeIntervalMs: duration(e.HEAL_PROBE_INTERVAL ?? '15m'),
     connectLinkTtlMs: duration(e.CONNECT_LINK_TTL ?? '7d'),
+    oauthPruneIntervalMs: duration(e.OAUTH_PRUNE_INTERVAL ?? '5m'),
     rateLimit: parseRate(e.RATE_LIMIT ?? '100/s') ?? null,
     forcedRefreshLimit: parseRate(e.FORCED_REFRESH_LIMIT ?? '10/1m') ?? null,
     microsoft: {

@@ -7,6 +7,7 @@ import { ClientHealth } from './client-health';
 import { ConnectionEvents } from './connection-events';
 import { ScopeDrift } from './scope-drift';
 import { ConnectController } from './connect.controller';
+import { ConnectLinksPruner } from './connect-links-pruner';
 import { ConnectLinksRepository } from './connect-links.repository';
 import { ConnectLinksService } from './connect-links.service';
 import { ConnectionsController } from './connections.controller';
@@ -28,6 +29,7 @@ import { TokenService } from './token.service';
     ClientHealth,
     ConnectionEvents,
     ScopeDrift,
+    ConnectLinksPruner,
     ConnectLinksRepository,
     ConnectLinksService,
     ConnectionsMetrics,
