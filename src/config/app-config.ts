@@ -38,6 +38,8 @@ export class AppConfig {
     botAppId?: string;
     botAppSecret?: string;
     botServiceUrl?: string;
+    /** `MICROSOFT_BOT_SERVICE_HOSTS`: where a tenant's `serviceUrl` may point (SPEC §8); lower case, `*.` for subdomains. */
+    botServiceHosts: string[];
   };
   slack!: OAuthClientConfig & { apiUrl: string; authorizeUrl: string };
   webex!: OAuthClientConfig & { apiUrl: string; botToken?: string };

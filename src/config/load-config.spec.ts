@@ -36,6 +36,11 @@ describe('loadConfig', () => {
     expect(c.embeddedDatabase).toBe(false);
   });
 
+  it('MICROSOFT_BOT_SERVICE_HOSTS: the Bot Framework hosts by default, replaced when set', () => {
+    expect(loadConfig({}).microsoft.botServiceHosts).toEqual(['smba.trafficmanager.net', '*.botframework.com', 'smba.infra.gcc.teams.microsoft.com', 'smba.infra.gov.teams.microsoft.us', 'smba.infra.dod.teams.microsoft.us']);
+    expect(loadConfig({ MICROSOFT_BOT_SERVICE_HOSTS: 'Connector.Contoso.example, *.bots.contoso.example' }).microsoft.botServiceHosts).toEqual(['connector.contoso.example', '*.bots.contoso.example']);
+  });
+
   it.each([
     ['PORT', 'abc', /PORT/],
     ['PORT', '70000', /PORT/],
@@ -51,6 +56,8 @@ describe('loadConfig', () => {
     ['VAULT_KEYS', 'k1:c2hvcnQ=', /VAULT_KEYS key "k1" must be 32 bytes/],
     ['VAULT_KEYS', `k1:${Buffer.alloc(32).toString('base64')},k1:${Buffer.alloc(32).toString('base64')}`, /key "k1" appears twice/],
     ['DATABASE_URL', 'postgres://u:p@db/x', /VAULT_KEYS is required when DATABASE_URL is set/],
+    ['MICROSOFT_BOT_SERVICE_HOSTS', 'https://evil.example', /MICROSOFT_BOT_SERVICE_HOSTS must be a comma-separated list of host names/],
+    ['MICROSOFT_BOT_SERVICE_HOSTS', '*', /MICROSOFT_BOT_SERVICE_HOSTS/],
   ])('rejects %s=%s with one clear line naming it', (name, value, message) => {
     let error: unknown;
     try {

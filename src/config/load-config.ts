@@ -17,6 +17,7 @@ import {
 import { Type } from 'class-transformer';
 import * as path from 'node:path';
 import { parseRate } from '../common/rate-limit';
+import { DEFAULT_BOT_SERVICE_HOSTS, parseHostPatterns } from '../platforms/microsoft/service-url';
 import { parseKeyring } from '../vault/keyring';
 import { AppConfig } from './app-config';
 import { parseDuration, parseDurationList } from './duration';
@@ -43,6 +44,19 @@ function IsDurationList(options?: ValidationOptions) {
       validator: {
         validate: (value) => typeof value === 'string' && parseDurationList(value) !== undefined,
         defaultMessage: () => 'must be a comma-separated list of durations such as 1h,24h,72h',
+      },
+    },
+    options,
+  );
+}
+
+function IsHostPatterns(options?: ValidationOptions) {
+  return ValidateBy(
+    {
+      name: 'isHostPatterns',
+      validator: {
+        validate: (value) => typeof value === 'string' && parseHostPatterns(value) !== undefined,
+        defaultMessage: () => 'must be a comma-separated list of host names, each optionally starting with *. (e.g. smba.trafficmanager.net,*.botframework.com)',
       },
     },
     options,
@@ -88,6 +102,7 @@ class Environment {
   @IsOptional() @IsString() MICROSOFT_BOT_APP_ID?: string;
   @IsOptional() @IsString() MICROSOFT_BOT_APP_SECRET?: string;
   @IsOptional() @IsUrl(url) MICROSOFT_BOT_SERVICE_URL?: string;
+  @IsOptional() @IsHostPatterns() MICROSOFT_BOT_SERVICE_HOSTS?: string;
   @IsOptional() @IsString() SLACK_CLIENT_ID?: string;
   @IsOptional() @IsString() SLACK_CLIENT_SECRET?: string;
   @IsOptional() @IsUrl(url) SLACK_API_URL?: string;
@@ -161,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       botAppId: e.MICROSOFT_BOT_APP_ID,
       botAppSecret: e.MICROSOFT_BOT_APP_SECRET,
       botServiceUrl: e.MICROSOFT_BOT_SERVICE_URL,
+      botServiceHosts: e.MICROSOFT_BOT_SERVICE_HOSTS ? parseHostPatterns(e.MICROSOFT_BOT_SERVICE_HOSTS) ?? [] : [...DEFAULT_BOT_SERVICE_HOSTS],
     },
     slack: {
       clientId: e.SLACK_CLIENT_ID,
