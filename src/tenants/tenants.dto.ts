@@ -38,7 +38,7 @@ export class TenantAdminDto {
  * allows is checked by the service.
  */
 export class TenantBotDto {
-  @ApiPropertyOptional({ description: 'microsoft: the Bot Framework service URL of the tenant' })
+  @ApiPropertyOptional({ description: 'microsoft: the Bot Framework service URL of the tenant; https on a MICROSOFT_BOT_SERVICE_HOSTS host (smba.trafficmanager.net, *.botframework.com, …) or the origin of MICROSOFT_BOT_SERVICE_URL' })
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }) @Length(1, 255)
   serviceUrl?: string;
 
@@ -46,7 +46,7 @@ export class TenantBotDto {
   @IsOptional() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul)
   botToken?: string;
 
-  @ApiPropertyOptional({ description: 'zoom: the account id the chatbot posts in' })
+  @ApiPropertyOptional({ description: "zoom: the account id the chatbot posts in; must equal the tenant's externalId" })
   @IsOptional() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul)
   accountId?: string;
 }

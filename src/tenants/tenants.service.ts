@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
 import { Caller, canSeeTenant } from '../common/auth';
-import { AppError, ProblemCode } from '../common/problem';
+import { AppError, FieldError, ProblemCode } from '../common/problem';
 import { UUID } from '../common/strings';
-import { Platform } from '../config/app-config';
+import { AppConfig, Platform } from '../config/app-config';
+import { checkServiceUrl, ServiceUrlPolicy, serviceUrlPolicy } from '../platforms/microsoft/service-url';
 import { Secret } from '../vault/secret';
 import { Vault } from '../vault/vault';
 import { TenantEntity } from './tenant.entity';
@@ -19,12 +20,24 @@ const BOT_KEYS: Record<Platform, readonly (keyof TenantBotDto)[]> = {
   zoom: ['accountId'],
 };
 
-function checkBot(platform: Platform, bot: TenantBotDto | undefined): void {
+/**
+ * The bot settings a platform takes, and where they may point: a Teams `serviceUrl` must be
+ * a Bot Framework host (the bot's token goes there), and a Zoom `accountId` must be the
+ * tenant's own account (the chatbot may DM only that account's people). SPEC §8.
+ */
+function checkBot(platform: Platform, externalId: string, bot: TenantBotDto | undefined, serviceUrls: ServiceUrlPolicy): void {
   if (!bot) return;
   const allowed = BOT_KEYS[platform];
-  const errors = (Object.keys(bot) as (keyof TenantBotDto)[])
+  const errors: FieldError[] = (Object.keys(bot) as (keyof TenantBotDto)[])
     .filter((key) => bot[key] !== undefined && !allowed.includes(key))
     .map((key) => ({ field: `bot.${key}`, message: `is not a ${platform} bot setting (allowed: ${allowed.join(', ') || 'none'})` }));
+  if (platform === 'microsoft' && bot.serviceUrl !== undefined) {
+    const check = checkServiceUrl(serviceUrls, bot.serviceUrl);
+    if (!check.allowed) errors.push({ field: 'bot.serviceUrl', message: `${check.reason}: it must be an https Bot Framework service URL (see MICROSOFT_BOT_SERVICE_HOSTS)` });
+  }
+  if (platform === 'zoom' && bot.accountId !== undefined && bot.accountId !== externalId) {
+    errors.push({ field: 'bot.accountId', message: 'must equal the tenant\'s externalId (the Zoom account id)' });
+  }
   if (errors.length > 0) {
     throw new AppError(ProblemCode.ValidationFailed, errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });
   }
@@ -45,14 +58,19 @@ export function toTenantView(t: TenantEntity): TenantView {
 
 @Injectable()
 export class TenantsService {
+  private readonly serviceUrls: ServiceUrlPolicy;
+
   constructor(
     @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
     private readonly vault: Vault,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.serviceUrls = serviceUrlPolicy(config.microsoft.botServiceHosts, config.microsoft.botServiceUrl);
+  }
 
   async create(caller: Caller, input: CreateTenantDto): Promise<TenantView> {
     if (caller.tenantIds !== null) throw new AppError(ProblemCode.Forbidden, 'Only an admin key scoped to every tenant ("*") can create tenants.');
-    checkBot(input.platform, input.bot);
+    checkBot(input.platform, input.externalId, input.bot, this.serviceUrls);
     try {
       const tenant = this.tenants.create({
         id: randomUUID(),
@@ -78,7 +96,7 @@ export class TenantsService {
 
   async update(caller: Caller, id: string, input: UpdateTenantDto): Promise<TenantView> {
     const tenant = await this.find(caller, id);
-    checkBot(tenant.platform, input.bot);
+    checkBot(tenant.platform, tenant.externalId, input.bot, this.serviceUrls);
     if (input.name !== undefined) tenant.name = input.name;
     if (input.admins !== undefined) tenant.admins = input.admins.map(cleanAdmin);
     if (input.bot !== undefined) this.setBot(tenant, input.bot);

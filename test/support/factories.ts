@@ -12,7 +12,8 @@ export async function makeTenant(t: TestApp, overrides: Record<string, unknown> 
     externalId: platform === 'microsoft' ? randomUUID() : `T${randomUUID().slice(0, 8).toUpperCase()}`,
     name: 'Contoso',
     admins: [{ userExternalId: platform === 'microsoft' ? randomUUID() : `UADMIN${randomUUID().slice(0, 6)}`, email: 'admin@contoso.example' }],
-    ...(platform === 'microsoft' ? { bot: { serviceUrl: 'http://127.0.0.1:9/' } } : {}),
+    // Only an allowed Bot Framework URL is accepted (SPEC §8): the configured one (the sandbox), when there is one.
+    ...(platform === 'microsoft' && t.config.microsoft.botServiceUrl ? { bot: { serviceUrl: t.config.microsoft.botServiceUrl } } : {}),
     ...overrides,
   };
   const res = await t.call('POST', '/v1/tenants', body);

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
 import type { Secret } from '../../vault/secret';
 import { ErrorBody, isRecord, sendFailure, unparseable } from '../bot-failure';
@@ -6,6 +6,10 @@ import { ADAPTIVE_CARD_CONTENT_TYPE, adaptiveCard, plainText } from '../bot-rend
 import { BotTokenCache, clientCredentialsToken, withBotToken } from '../bot-token';
 import { field, HttpResult, upstream } from '../http';
 import { BotContext, BotMessage, BotRecipient, BotSender, ProviderFailure } from '../platform';
+import { checkServiceUrl, ServiceUrlPolicy, serviceUrlPolicy } from './service-url';
+
+/** The outbox reads a failure without status or network kind as permanent: a refused URL is not retried. */
+export const SERVICE_URL_NOT_ALLOWED = 'service_url_not_allowed';
 
 /** Bot Framework endpoints and constants (Bot Connector REST reference). */
 const BOT_FRAMEWORK = {
@@ -37,10 +41,13 @@ export class TeamsBotSender implements BotSender {
    */
   readonly botScopes: readonly string[] = [];
   private readonly tokens: BotTokenCache;
+  private readonly serviceUrls: ServiceUrlPolicy;
+  private readonly log = new Logger('TeamsBot');
 
   constructor(private readonly config: AppConfig) {
-    const { botAppId, botAppSecret, authorityHost } = config.microsoft;
+    const { botAppId, botAppSecret, authorityHost, botServiceHosts, botServiceUrl } = config.microsoft;
     this.enabled = Boolean(botAppId && botAppSecret);
+    this.serviceUrls = serviceUrlPolicy(botServiceHosts, botServiceUrl);
     this.tokens = new BotTokenCache(() =>
       clientCredentialsToken('microsoft', `${authorityHost}${BOT_FRAMEWORK.tokenPath}`, {
         form: { grant_type: 'client_credentials', client_id: botAppId ?? '', client_secret: botAppSecret ?? '', scope: BOT_FRAMEWORK.scope },
@@ -53,7 +60,7 @@ export class TeamsBotSender implements BotSender {
     const serviceUrl = context.serviceUrl ?? this.config.microsoft.botServiceUrl;
     if (!serviceUrl) throw new ProviderFailure({ platform: 'microsoft', operation: 'send', platformCode: 'service_url_missing', description: 'the tenant has no bot serviceUrl and MICROSOFT_BOT_SERVICE_URL is not set' });
     // Service URLs are bases such as https://smba.trafficmanager.net/emea/: paths resolve below them.
-    const base = serviceUrl.endsWith('/') ? serviceUrl : `${serviceUrl}/`;
+    const base = this.allowed(serviceUrl.endsWith('/') ? serviceUrl : `${serviceUrl}/`);
     const conversationsUrl = new URL(BOT_FRAMEWORK.conversations, base).toString();
 
     const created = await this.post(conversationsUrl, {
@@ -77,9 +84,15 @@ export class TeamsBotSender implements BotSender {
     });
   }
 
+  /**
+   * Every call is checked, not only the tenant's base: a row written before the rule, or by
+   * SQL, must not receive the token, and a URL refused here costs no request at all (not
+   * even the token fetch).
+   */
   private async post(url: string, body: unknown): Promise<HttpResult> {
+    const target = this.allowed(url).href;
     const result = await withBotToken(this.tokens, (token: Secret) =>
-      upstream('microsoft', 'send', url, {
+      upstream('microsoft', 'send', target, {
         method: 'POST',
         headers: { authorization: `Bearer ${token.reveal()}`, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
@@ -87,5 +100,14 @@ export class TeamsBotSender implements BotSender {
     );
     if (result.status < 200 || result.status >= 300) throw sendFailure('microsoft', result, connectorError(result.json));
     return result;
+  }
+
+  /** The URL as parsed for the decision, so the host checked is the host called. */
+  private allowed(url: string): URL {
+    const check = checkServiceUrl(this.serviceUrls, url);
+    if (check.allowed) return check.url;
+    const description = `the tenant's bot serviceUrl ${check.reason}; the Bot Framework token is not sent there`;
+    this.log.warn(`Teams DM not sent: ${description}`);
+    throw new ProviderFailure({ platform: 'microsoft', operation: 'send', platformCode: SERVICE_URL_NOT_ALLOWED, description });
   }
 }

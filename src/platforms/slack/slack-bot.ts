@@ -46,7 +46,8 @@ export class SlackBotSender implements BotSender {
       logLevel: LogLevel.ERROR,
       fetch: async (url, init) => {
         last = undefined;
-        const response = await fetch(url, init);
+        // A redirect is never followed (SPEC §8): the bot token must not travel to a Location we did not choose.
+        const response = await fetch(url, { ...init, redirect: 'manual' });
         last = { status: response.status, headers: response.headers };
         return response;
       },

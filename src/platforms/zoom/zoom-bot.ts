@@ -47,11 +47,16 @@ export class ZoomBotSender implements BotSender {
   async send(context: BotContext, recipient: BotRecipient, message: BotMessage): Promise<void> {
     const botJid = this.config.zoom.botJid;
     if (!this.enabled || !botJid) throw new ProviderFailure({ platform: 'zoom', operation: 'send', platformCode: 'bot_not_configured', description: 'ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET and ZOOM_BOT_JID must be set' });
+    // The chatbot may DM only the tenant's own account (SPEC §8); a row that says otherwise was not written by the API.
+    if (context.accountId !== undefined && context.accountId !== recipient.tenantExternalId) {
+      throw new ProviderFailure({ platform: 'zoom', operation: 'send', platformCode: 'account_mismatch', description: "the tenant's bot accountId is not its externalId" });
+    }
     const body = JSON.stringify({
       robot_jid: botJid,
       to_jid: `${recipient.userExternalId.toLowerCase()}@${ZOOM_CHATBOT.jidDomain}`,
-      // The tenant's bot settings name the account; a Zoom tenant's external id is that account id too.
-      account_id: context.accountId ?? recipient.tenantExternalId,
+      account_id: recipient.tenantExternalId,
+      // Off, as Zoom's default: the text fields then show outside strings literally, never as links or @mentions.
+      is_markdown_support: false,
       content: zoomContent(message),
     });
     const url = `${this.config.zoom.apiUrl}${ZOOM_CHATBOT.messagesPath}`;
