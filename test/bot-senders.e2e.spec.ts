@@ -213,7 +213,7 @@ describe('addressing and rendering', () => {
       attachments: [
         {
           contentType: 'application/vnd.microsoft.card.adaptive',
-          content: { type: 'AdaptiveCard', body: [{ type: 'TextBlock', text: message.title }, {}, {}], actions: [{ type: 'Action.OpenUrl', url: message.action?.url }] },
+          content: { type: 'AdaptiveCard', body: [{ type: 'TextBlock', text: 'Your connection needs attention <R&D> \\*now\\*' }, {}, {}], actions: [{ type: 'Action.OpenUrl', url: message.action?.url }] },
         },
       ],
     });
@@ -229,7 +229,8 @@ describe('addressing and rendering', () => {
       channel: `D0${recordedAs.slice(1)}`,
       blocks: [
         { type: 'header', text: { type: 'plain_text', text: message.title } },
-        { type: 'section', text: { type: 'mrkdwn' } },
+        // The lines carry outside strings: plain_text is never parsed for links, mentions or styles.
+        { type: 'section', text: { type: 'plain_text' } },
         { type: 'actions', elements: [{ type: 'button', url: message.action?.url }] },
       ],
     });
