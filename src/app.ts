@@ -42,7 +42,8 @@ export async function createApp(config: AppConfig, databaseUrl: string, logger?:
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
 
-  await app.register(fastifyCookie);
+  // No hook: only the OAuth callback reads cookies (parsed there), and the token read pays nothing.
+  await app.register(fastifyCookie, { hook: false });
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = app.get(MetricsService);
   const headers = securityHeaders(config.publicBaseUrl.startsWith('https:'));

@@ -98,7 +98,7 @@ export class ConnectController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     if (!PLATFORMS.includes(platform as Platform)) throw new AppError(ProblemCode.NotFound, 'No such platform.');
-    const { page, clearCookie } = await this.flow.callback(platform as Platform, query, request.cookies);
+    const { page, clearCookie } = await this.flow.callback(platform as Platform, query, request.server.parseCookie(request.headers.cookie ?? ''));
     if (clearCookie) reply.clearCookie(clearCookie, { httpOnly: true, sameSite: 'lax', path: NONCE_COOKIE_PATH, secure: this.secureCookies });
     sendPage(reply, page);
   }
