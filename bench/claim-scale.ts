@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { ConnectionsRepository } from '../src/connections/connections.repository';
-import { LEASE_MS } from '../src/connections/refresher';
+import { LEASE_MS } from '../src/connections/refresh/refresher';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { runMigrations } from '../src/database/migrate';

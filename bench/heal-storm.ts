@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { microsoftError, startSandbox } from '../sandbox';
-import { RefreshSweep } from '../src/connections/refresh-sweep';
+import { RefreshSweep } from '../src/connections/refresh/refresh-sweep';
 import { scopeCatalog } from '../src/platforms/scope-catalog';
 import { startBenchApp } from './harness';
 

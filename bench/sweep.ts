@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { MintedGrant, startSandbox } from '../sandbox';
 import { ConnectionsMetrics } from '../src/connections/connections.metrics';
-import { RefreshSweep } from '../src/connections/refresh-sweep';
+import { RefreshSweep } from '../src/connections/refresh/refresh-sweep';
 import { TokenSealer } from '../src/connections/token-sealer';
 import { scopeCatalog } from '../src/platforms/scope-catalog';
 import { Secret } from '../src/vault/secret';

@@ -19,7 +19,7 @@ import Fastify from 'fastify';
 import { Client } from 'pg';
 import { startSandbox } from '../sandbox';
 import { TokenBuckets } from '../src/common/rate-limit';
-import { AuditLog } from '../src/connections/audit-log';
+import { AuditLog } from '../src/connections/audit/audit-log';
 import { scopeCatalog } from '../src/platforms/scope-catalog';
 import { startBenchApp } from './harness';
 

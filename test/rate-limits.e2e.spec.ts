@@ -1,4 +1,4 @@
-import { RefreshSweep } from '../src/connections/refresh-sweep';
+import { RefreshSweep } from '../src/connections/refresh/refresh-sweep';
 import { makeApiKey } from './support/factories';
 import { expireAccessToken, importGrant, sql, tenantWithAdmins } from './support/heal';
 import { startWorld, World } from './support/world';

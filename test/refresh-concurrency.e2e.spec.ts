@@ -1,5 +1,5 @@
 import { startSandbox, Sandbox } from '../sandbox';
-import { RefreshSweep } from '../src/connections/refresh-sweep';
+import { RefreshSweep } from '../src/connections/refresh/refresh-sweep';
 import { startTestApp, testKeyring, TestApp } from './support/app';
 import { createTestDatabase } from './support/database';
 import { fullScopes, makeTenant } from './support/factories';

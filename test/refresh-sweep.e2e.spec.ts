@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { ConnectionsRepository } from '../src/connections/connections.repository';
-import { RefreshSweep } from '../src/connections/refresh-sweep';
+import { RefreshSweep } from '../src/connections/refresh/refresh-sweep';
 import { TokenSealer } from '../src/connections/token-sealer';
 import { OAuthProviders } from '../src/platforms/oauth-registry';
 import type { RefreshRequest } from '../src/platforms/platform';

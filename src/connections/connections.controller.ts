@@ -1,20 +1,16 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Caller, Roles } from '../common/auth';
 import { CurrentCaller } from '../common/caller.decorator';
-import { AccessTokenRequestDto, AccessTokenView, AuditListView, AuditQuery, ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery, MinValidityPipe } from './connections.dto';
+import { AuditListView, AuditQuery, ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery } from './connections.dto';
 import { ConnectionsService } from './connections.service';
-import { TokenService } from './token.service';
 
 @ApiTags('connections')
 @ApiBearerAuth()
 @Controller('v1/connections')
 export class ConnectionsController {
-  constructor(
-    private readonly connections: ConnectionsService,
-    private readonly tokens: TokenService,
-  ) {}
+  constructor(private readonly connections: ConnectionsService) {}
 
   @Get()
   @Roles('relay', 'admin')
@@ -47,29 +43,6 @@ export class ConnectionsController {
     const { created, view } = await this.connections.import(caller, body);
     reply.status(created ? 201 : 200);
     return view;
-  }
-
-  @Post(':id/access-token')
-  @HttpCode(200)
-  @Roles('relay')
-  @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'A valid access token now; refreshes first when it has less than minValiditySeconds left' })
-  @ApiOkResponse({ type: AccessTokenView })
-  @ApiConflictResponse({ description: '/problems/reauth-required with condition, audience and incidentId' })
-  @ApiServiceUnavailableResponse({ description: 'The platform is unavailable and the token has expired; see Retry-After' })
-  @ApiBody({ type: AccessTokenRequestDto, required: false })
-  accessToken(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body(MinValidityPipe) minValiditySeconds: number): Promise<AccessTokenView> {
-    return this.tokens.accessToken(caller, id, minValiditySeconds);
-  }
-
-  @Post(':id/invalidate')
-  @HttpCode(200)
-  @Roles('relay')
-  @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'The current token was refused (401): refresh now and return the new one' })
-  @ApiOkResponse({ type: AccessTokenView })
-  invalidate(@CurrentCaller() caller: Caller, @Param('id') id: string): Promise<AccessTokenView> {
-    return this.tokens.invalidate(caller, id);
   }
 
   @Delete(':id')

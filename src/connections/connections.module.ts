@@ -2,28 +2,29 @@ import { Module, OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ReadinessService } from '../observability/readiness.service';
 import { TenantEntity } from '../tenants/tenant.entity';
-import { AuditLog } from './audit-log';
-import { ClientHealth } from './client-health';
+import { AuditLog } from './audit/audit-log';
+import { ClientHealth } from './refresh/client-health';
 import { ConnectionEvents } from './connection-events';
-import { ScopeDrift } from './scope-drift';
-import { ConnectController } from './connect.controller';
-import { ConnectLinksPruner } from './connect-links-pruner';
-import { ConnectLinksRepository } from './connect-links.repository';
-import { ConnectLinksService } from './connect-links.service';
+import { ScopeDrift } from './refresh/scope-drift';
+import { ConnectController } from './connect/connect.controller';
+import { ConnectLinksPruner } from './connect/connect-links-pruner';
+import { ConnectLinksRepository } from './connect/connect-links.repository';
+import { ConnectLinksService } from './connect/connect-links.service';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsMetrics } from './connections.metrics';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
-import { OAuthFlowService } from './oauth-flow.service';
+import { OAuthFlowService } from './connect/oauth-flow.service';
 import { PlatformsController } from './platforms.controller';
-import { RefreshSweep } from './refresh-sweep';
-import { Refresher } from './refresher';
+import { RefreshSweep } from './refresh/refresh-sweep';
+import { Refresher } from './refresh/refresher';
 import { TokenSealer } from './token-sealer';
-import { TokenService } from './token.service';
+import { TokenController } from './tokens/token.controller';
+import { TokenService } from './tokens/token.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([TenantEntity])],
-  controllers: [ConnectionsController, ConnectController, PlatformsController],
+  controllers: [ConnectionsController, TokenController, ConnectController, PlatformsController],
   providers: [
     AuditLog,
     ClientHealth,

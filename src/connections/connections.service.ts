@@ -11,15 +11,15 @@ import type { Identity, TokenSet } from '../platforms/platform';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { isUniqueViolation } from '../tenants/tenants.service';
 import { Secret } from '../vault/secret';
-import { AuditLog } from './audit-log';
+import { AuditLog } from './audit/audit-log';
 import { ConnectionEvents } from './connection-events';
 import type { ConnectionRow } from './connection.types';
 import { AuditListView, AuditQuery, ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery } from './connections.dto';
 import { ConnectionsRepository } from './connections.repository';
-import { nextRefreshAt } from './schedule';
-import { ScopeDrift } from './scope-drift';
+import { nextRefreshAt } from './refresh/schedule';
+import { ScopeDrift } from './refresh/scope-drift';
 import { TokenSealer } from './token-sealer';
-import { TokenService } from './token.service';
+import { TokenService } from './tokens/token.service';
 
 export function toConnectionView(row: ConnectionRow): ConnectionView {
   return {

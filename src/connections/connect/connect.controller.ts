@@ -1,12 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Caller, Public, Roles } from '../common/auth';
-import { CurrentCaller } from '../common/caller.decorator';
-import { AppError, ProblemCode } from '../common/problem';
-import { escapeHtml, htmlPage } from '../common/html';
-import { AppConfig, PLATFORMS, Platform } from '../config/app-config';
-import { scopeCatalog } from '../platforms/scope-catalog';
+import { Caller, Public, Roles } from '../../common/auth';
+import { CurrentCaller } from '../../common/caller.decorator';
+import { AppError, ProblemCode } from '../../common/problem';
+import { escapeHtml, htmlPage } from '../../common/html';
+import { AppConfig, PLATFORMS, Platform } from '../../config/app-config';
+import { scopeCatalog } from '../../platforms/scope-catalog';
 import { ConnectLinkView, CreateConnectLinkDto } from './connect-links.dto';
 import { ConnectLinksService } from './connect-links.service';
 import { NONCE_COOKIE_PATH } from './oauth-browser-binding';

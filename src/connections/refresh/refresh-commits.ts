@@ -1,5 +1,5 @@
-import type { ConnectionRow } from './connection.types';
-import type { ConnectionsRepository, RefreshCommit } from './connections.repository';
+import type { ConnectionRow } from '../connection.types';
+import type { ConnectionsRepository, RefreshCommit } from '../connections.repository';
 
 /** Statements in flight at once; more commits wait and go together in the next one. */
 const MAX_IN_FLIGHT = 2;

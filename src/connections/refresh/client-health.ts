@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PLATFORMS, Platform } from '../config/app-config';
-import { ReadinessContributor } from '../observability/readiness.service';
-import { OAuthProviders } from '../platforms/oauth-registry';
+import { PLATFORMS, Platform } from '../../config/app-config';
+import { ReadinessContributor } from '../../observability/readiness.service';
+import { OAuthProviders } from '../../platforms/oauth-registry';
 
 type ClientState = 'ok' | 'disabled' | 'misconfigured';
 

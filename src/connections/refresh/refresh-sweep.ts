@@ -1,10 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { deadLocalOwners } from '../common/lease';
-import { AppConfig } from '../config/app-config';
-import { ConnectionsMetrics } from './connections.metrics';
-import type { ConnectionRow } from './connection.types';
-import { ConnectionsRepository } from './connections.repository';
+import { deadLocalOwners } from '../../common/lease';
+import { AppConfig } from '../../config/app-config';
+import { ConnectionsMetrics } from '../connections.metrics';
+import type { ConnectionRow } from '../connection.types';
+import { ConnectionsRepository } from '../connections.repository';
 import { LEASE_MS, Refresher } from './refresher';
 
 /** A sweep works through the backlog for at most this long, then yields to the next tick. */

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { AppConfig } from '../../config/app-config';
 import { ConnectLinksRepository } from './connect-links.repository';
 
 /** Rows deleted per statement, so a backlog never holds long locks or one huge transaction. */

@@ -1,19 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Caller, canSeeTenant } from '../common/auth';
-import { AppError, ProblemCode } from '../common/problem';
-import { SlidingWindows } from '../common/rate-limit';
-import { AppConfig } from '../config/app-config';
-import { UUID } from '../common/strings';
-import { AUDIENCE } from '../platforms/conditions';
-import { Secret } from '../vault/secret';
-import { AuditLog } from './audit-log';
-import { ClientHealth } from './client-health';
-import type { ConnectionRow, TenantScope } from './connection.types';
-import { ConnectionsMetrics } from './connections.metrics';
-import { ConnectionsRepository } from './connections.repository';
-import { Refresher } from './refresher';
-import { retryAfterSeconds } from './schedule';
-import { TokenSealer } from './token-sealer';
+import { Caller, canSeeTenant } from '../../common/auth';
+import { AppError, ProblemCode } from '../../common/problem';
+import { SlidingWindows } from '../../common/rate-limit';
+import { AppConfig } from '../../config/app-config';
+import { UUID } from '../../common/strings';
+import { AUDIENCE } from '../../platforms/conditions';
+import { Secret } from '../../vault/secret';
+import { AuditLog } from '../audit/audit-log';
+import { ClientHealth } from '../refresh/client-health';
+import type { ConnectionRow, TenantScope } from '../connection.types';
+import { ConnectionsMetrics } from '../connections.metrics';
+import { ConnectionsRepository } from '../connections.repository';
+import { Refresher } from '../refresh/refresher';
+import { retryAfterSeconds } from '../refresh/schedule';
+import { TokenSealer } from '../token-sealer';
 
 export interface AccessTokenResult {
   connectionId: string;

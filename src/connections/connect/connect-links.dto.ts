@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { NO_NUL } from '../common/strings';
-import { PLATFORMS, Platform } from '../config/app-config';
+import { NO_NUL } from '../../common/strings';
+import { PLATFORMS, Platform } from '../../config/app-config';
 
 const noNul = { message: '$property must not contain NUL characters' };
 

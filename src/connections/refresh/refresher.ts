@@ -1,19 +1,19 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { newLeaseOwner } from '../common/lease';
-import { classify } from '../platforms/classify';
-import type { Classification } from '../platforms/conditions';
-import { OAuthProviders } from '../platforms/oauth-registry';
-import { ProviderFailure } from '../platforms/platform';
-import { AuditLog } from './audit-log';
+import { newLeaseOwner } from '../../common/lease';
+import { classify } from '../../platforms/classify';
+import type { Classification } from '../../platforms/conditions';
+import { OAuthProviders } from '../../platforms/oauth-registry';
+import { ProviderFailure } from '../../platforms/platform';
+import { AuditLog } from '../audit/audit-log';
 import { ClientHealth } from './client-health';
-import { ConnectionEvents } from './connection-events';
-import type { ConnectionRow, LastError } from './connection.types';
-import { ConnectionsMetrics } from './connections.metrics';
-import { ConnectionsRepository, TokenWrite } from './connections.repository';
+import { ConnectionEvents } from '../connection-events';
+import type { ConnectionRow, LastError } from '../connection.types';
+import { ConnectionsMetrics } from '../connections.metrics';
+import { ConnectionsRepository, TokenWrite } from '../connections.repository';
 import { RefreshCommits } from './refresh-commits';
 import { backoffMs, nextRefreshAt } from './schedule';
 import { ScopeDrift } from './scope-drift';
-import { TokenSealer } from './token-sealer';
+import { TokenSealer } from '../token-sealer';
 
 /** Longer than the 10 s upstream timeout plus the commit, so a live holder never loses it. */
 export const LEASE_MS = 30_000;

@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { Repository } from 'typeorm';
-import { Caller, canSeeTenant } from '../common/auth';
-import { parseReturnUrl } from '../common/origins';
-import { AppError, ProblemCode } from '../common/problem';
-import { AppConfig, Platform } from '../config/app-config';
-import { OAuthProviders } from '../platforms/oauth-registry';
-import { TenantEntity } from '../tenants/tenant.entity';
+import { Caller, canSeeTenant } from '../../common/auth';
+import { parseReturnUrl } from '../../common/origins';
+import { AppError, ProblemCode } from '../../common/problem';
+import { AppConfig, Platform } from '../../config/app-config';
+import { OAuthProviders } from '../../platforms/oauth-registry';
+import { TenantEntity } from '../../tenants/tenant.entity';
 import { ConnectLinksRepository, LinkRow } from './connect-links.repository';
 
 export const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { missingScopes } from '../platforms/scope-catalog';
-import { ConnectionEvents } from './connection-events';
-import type { ConnectionRow } from './connection.types';
-import { ConnectionsRepository } from './connections.repository';
+import { missingScopes } from '../../platforms/scope-catalog';
+import { ConnectionEvents } from '../connection-events';
+import type { ConnectionRow } from '../connection.types';
+import { ConnectionsRepository } from '../connections.repository';
 
 /**
  * SPEC §8: a connection whose granted scopes lack a required one is `consent_required`

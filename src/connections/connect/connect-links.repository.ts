@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { queryRows } from '../database/sql';
+import { queryRows } from '../../database/sql';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Platform } from '../config/app-config';
-import type { SealedSecret } from '../vault/secret';
+import type { Platform } from '../../config/app-config';
+import type { SealedSecret } from '../../vault/secret';
 
 export interface LinkRow {
   id: string;
