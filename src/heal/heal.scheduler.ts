@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { deadLocalOwners } from '../common/lease';
 import { ConnectionEvents } from '../connections/connection-events';
-import { Refresher } from '../connections/refresher';
+import { Refresher } from '../connections/refresh/refresher';
 import { HealService } from './heal.service';
 import { IncidentsRepository } from './incidents.repository';
 import { OutboxWorker } from './outbox.worker';

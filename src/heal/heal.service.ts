@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { ConnectLinksRepository } from '../connections/connect-links.repository';
+import { ConnectLinksRepository } from '../connections/connect/connect-links.repository';
 import type { ConnectionListener } from '../connections/connection-events';
 import type { ConnectionRow } from '../connections/connection.types';
 import { ConnectionsRepository } from '../connections/connections.repository';
