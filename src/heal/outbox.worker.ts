@@ -6,6 +6,7 @@ import { ConnectLinksService } from '../connections/connect/connect-links.servic
 import { ConnectionsRepository } from '../connections/connections.repository';
 import { backoffMs } from '../connections/refresh/schedule';
 import { BotSenders } from '../platforms/bot-registry';
+import { isTransient } from '../platforms/classify';
 import { BotMessage, ProviderFailure } from '../platforms/platform';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { TenantsService } from '../tenants/tenants.service';
@@ -18,9 +19,6 @@ import { adminConfirmation, adminUserNote, initialPrompt, userConfirmation } fro
 const LEASE_MS = 30_000;
 const BATCH = 50;
 const MAX_ATTEMPTS = 12;
-
-const isTransient = (f: ProviderFailure) =>
-  f.signals.network !== undefined || (f.signals.httpStatus ?? 0) >= 500 || f.signals.httpStatus === 429 || f.signals.platformCode === 'ratelimited';
 
 /** Delivers queued prompts through each platform's bot; at least once, retried with backoff. */
 @Injectable()
@@ -87,7 +85,7 @@ export class OutboxWorker {
     } catch (error) {
       const failure = error instanceof ProviderFailure ? error : undefined;
       const reason = failure?.message ?? (error as Error).message;
-      if ((!failure || isTransient(failure)) && item.attempts < MAX_ATTEMPTS) {
+      if ((!failure || isTransient(failure.signals)) && item.attempts < MAX_ATTEMPTS) {
         outcome('retry');
         const retryAfter = (failure?.signals.retryAfterSeconds ?? 0) * 1000;
         await this.outbox.retry(item.id, this.owner, reason, new Date(Date.now() + Math.max(backoffMs(item.attempts), retryAfter))).catch(() => undefined);

@@ -63,24 +63,38 @@ export function matchRule(signals: FailureSignals): SignalRule | undefined {
 }
 
 /**
- * Classifies a failed upstream call (SPEC §3): below-HTTP failures, 429 and 5xx are transient
- * whatever the body says; then the platform's table decides; an unknown permanent failure is
- * `grant_revoked`, marked `unclassified` with its raw code so the table can grow.
+ * The one answer to "is this failure transient?" (SPEC §3), for refreshes, bot sends and code
+ * exchanges alike: below-HTTP failures, 429 and 5xx whatever the body says, then a table row
+ * that says so (Slack `ratelimited`, Microsoft `temporarily_unavailable`, …). Answers why, or
+ * undefined for a permanent failure. `rule` is for a caller that has matched already.
+ */
+export function transientReason(signals: FailureSignals, rule: SignalRule | undefined = matchRule(signals)): string | undefined {
+  if (signals.network) return `network ${signals.network}`;
+  const status = signals.httpStatus;
+  if (status !== undefined && (status === 429 || status >= 500)) return `http ${status}`;
+  return rule?.outcome === 'transient' ? `${rule.key} ${rule.value}` : undefined;
+}
+
+export const isTransient = (signals: FailureSignals): boolean => transientReason(signals) !== undefined;
+
+/**
+ * Classifies a failed upstream call (SPEC §3): transient as `transientReason` says; then the
+ * platform's table decides; an unknown permanent failure is `grant_revoked`, marked
+ * `unclassified` with its raw code so the table can grow.
  */
 export function classify(signals: FailureSignals, context: ClassifyContext): Classification {
   const retryAfterMs = signals.retryAfterSeconds === undefined ? undefined : signals.retryAfterSeconds * 1000;
-  if (signals.network) return { kind: 'transient', retryAfterMs, reason: `network ${signals.network}` };
-  const status = signals.httpStatus;
-  if (status !== undefined && (status === 429 || status >= 500)) return { kind: 'transient', retryAfterMs, reason: `http ${status}` };
-
   const rule = matchRule(signals);
+  const transient = transientReason(signals, rule);
+  if (transient !== undefined) return { kind: 'transient', retryAfterMs, reason: transient };
+
   if (!rule) {
     const raw = rawCode(signals);
     return { kind: 'condition', condition: 'grant_revoked', audience: AUDIENCE.grant_revoked, reason: `unclassified ${raw}`, unclassified: raw };
   }
   const reason = `${rule.key} ${rule.value}`;
   switch (rule.outcome) {
-    case 'transient':
+    case 'transient': // answered above already; here so the switch covers every outcome
       return { kind: 'transient', retryAfterMs, reason };
     case 'client_misconfigured':
       return { kind: 'client_misconfigured', reason };
