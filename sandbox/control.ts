@@ -63,6 +63,11 @@ export class SandboxControl {
     this.states[platform].armRefreshFailure(selector, failure, times);
   }
 
+  /** Code exchanges (`authorization_code` grants) answer `failure`, for every code. */
+  failExchanges(platform: SandboxPlatform, failure: Failure, times?: number): void {
+    this.states[platform].armExchangeFailure(failure, times);
+  }
+
   failMessages(platform: SandboxPlatform, failure: Failure, times?: number): void {
     this.states[platform].armMessageFailure(failure, times);
   }
@@ -153,6 +158,9 @@ export function controlHandler(control: SandboxControl): (req: Req, res: ServerR
         const selector = isRecord(body.selector) ? body.selector : {};
         return (control.failRefreshes(platform, { userExternalId: stringField(selector, 'userExternalId'), tenantExternalId: stringField(selector, 'tenantExternalId') }, body.failure, times), ok());
       }
+      case 'POST exchange-failures':
+        if (!isFailure(body.failure)) return bad('failure must be {status,body,headers?} | {delayMs} | {hang:true} | {reset:true}');
+        return (control.failExchanges(platform, body.failure, times), ok());
       case 'POST message-failures':
         if (!isFailure(body.failure)) return bad('failure must be {status,body,headers?} | {delayMs} | {hang:true} | {reset:true}');
         return (control.failMessages(platform, body.failure, times), ok());

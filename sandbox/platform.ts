@@ -24,8 +24,9 @@ export interface PlatformModule {
 }
 
 /**
- * Shared start of every token-endpoint call: count it, apply latency and, for refresh grants,
- * an armed failure. Returns true when the failure already settled the response.
+ * Shared start of every token-endpoint call: count it, apply latency and, for refresh and
+ * authorization-code grants, an armed failure. Returns true when the failure already settled
+ * the response.
  */
 export async function tokenPreamble(
   state: PlatformState,
@@ -35,8 +36,7 @@ export async function tokenPreamble(
 ): Promise<boolean> {
   state.countCall(grantType, user?.userExternalId);
   if (state.latencyMs > 0) await sleep(state.latencyMs);
-  if (grantType !== 'refresh_token') return false;
-  const failure = state.takeRefreshFailure(user);
+  const failure = grantType === 'refresh_token' ? state.takeRefreshFailure(user) : grantType === 'authorization_code' ? state.takeExchangeFailure() : undefined;
   return failure ? playFailure(res, failure) : false;
 }
 

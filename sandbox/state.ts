@@ -83,6 +83,7 @@ export class PlatformState {
   /** Bot/app tokens (Teams bot, Slack bot, Zoom chatbot) by token, with the tenant they act for. */
   botTokens = new Map<string, { tenantExternalId: string | undefined; expiresAt: number }>();
   refreshFailures: ArmedFailure[] = [];
+  exchangeFailures: ArmedFailure[] = [];
   messageFailures: ArmedFailure[] = [];
   calls = new Map<string, number>();
   reuse: ReuseEvent[] = [];
@@ -187,6 +188,10 @@ export class PlatformState {
     this.refreshFailures.push({ selector, failure, remaining: times });
   }
 
+  armExchangeFailure(failure: Failure, times: number | undefined): void {
+    this.exchangeFailures.push({ selector: {}, failure, remaining: times });
+  }
+
   armMessageFailure(failure: Failure, times: number | undefined): void {
     this.messageFailures.push({ selector: {}, failure, remaining: times });
   }
@@ -200,12 +205,17 @@ export class PlatformState {
     });
   }
 
+  takeExchangeFailure(): Failure | undefined {
+    return take(this.exchangeFailures, () => true);
+  }
+
   takeMessageFailure(): Failure | undefined {
     return take(this.messageFailures, () => true);
   }
 
   clearFailures(): void {
     this.refreshFailures = [];
+    this.exchangeFailures = [];
     this.messageFailures = [];
   }
 }

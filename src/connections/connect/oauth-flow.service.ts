@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { AppConfig, Platform } from '../../config/app-config';
+import { isTransient } from '../../platforms/classify';
 import { OAuthProviders } from '../../platforms/oauth-registry';
 import { ProviderFailure, TokenSet } from '../../platforms/platform';
 import { TenantEntity } from '../../tenants/tenant.entity';
@@ -94,7 +95,8 @@ export class OAuthFlowService {
       state,
       codeChallenge: challengeOf(verifier),
       redirectUri: this.redirectUri(link.platform),
-      tenantExternalId: link.platform === 'microsoft' ? link.tenantExternalId : undefined,
+      // Microsoft signs in to that Entra tenant; Slack pre-selects that workspace (`team`).
+      tenantExternalId: link.platform === 'microsoft' || link.platform === 'slack' ? link.tenantExternalId : undefined,
       loginHint: link.userExternalId ?? undefined,
     });
     return { redirect, cookie: binding.cookie };
@@ -141,7 +143,7 @@ export class OAuthFlowService {
     } catch (error) {
       const detail = error instanceof ProviderFailure ? error.message : 'unexpected error';
       this.log.warn(`code exchange failed: ${detail}`);
-      const transient = error instanceof ProviderFailure && (error.signals.network !== undefined || (error.signals.httpStatus ?? 0) >= 500);
+      const transient = error instanceof ProviderFailure && isTransient(error.signals);
       return { status: transient ? 502 : 400, title: 'The platform did not complete the sign-in', lines: [transient ? 'The platform is not answering right now. Open your link again in a few minutes.' : 'The platform refused the sign-in. Open your link again to retry.'] };
     }
     const { identity, tokens } = result;
