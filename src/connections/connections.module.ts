@@ -18,6 +18,7 @@ import { OAuthFlowService } from './connect/oauth-flow.service';
 import { PlatformsController } from './platforms.controller';
 import { RefreshSweep } from './refresh/refresh-sweep';
 import { Refresher } from './refresh/refresher';
+import { RetryAlarm } from './refresh/retry-alarm';
 import { TokenSealer } from './token-sealer';
 import { TokenController } from './tokens/token.controller';
 import { TokenService } from './tokens/token.service';
@@ -39,6 +40,7 @@ import { TokenService } from './tokens/token.service';
     OAuthFlowService,
     RefreshSweep,
     Refresher,
+    RetryAlarm,
     TokenSealer,
     TokenService,
   ],

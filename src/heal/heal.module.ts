@@ -8,13 +8,14 @@ import { HealScheduler } from './heal.scheduler';
 import { HealService } from './heal.service';
 import { IncidentsController } from './incidents.controller';
 import { IncidentsRepository } from './incidents.repository';
+import { OutboxDoorbell } from './outbox-doorbell';
 import { OutboxRepository } from './outbox.repository';
 import { OutboxWorker } from './outbox.worker';
 
 @Module({
   imports: [TypeOrmModule.forFeature([TenantEntity]), ConnectionsModule, TenantsModule],
   controllers: [IncidentsController],
-  providers: [HealMetrics, HealScheduler, HealService, IncidentsRepository, OutboxRepository, OutboxWorker],
+  providers: [HealMetrics, HealScheduler, HealService, IncidentsRepository, OutboxDoorbell, OutboxRepository, OutboxWorker],
   exports: [HealService, OutboxWorker],
 })
 export class HealModule {}

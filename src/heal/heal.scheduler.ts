@@ -33,7 +33,6 @@ export class HealScheduler implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationBootstrap(): Promise<void> {
     this.events.subscribe(this.heal);
-    this.heal.onQueued = () => void this.outbox.drain();
     await this.outbox.recoverDeadLeases(deadLocalOwners).catch((e: unknown) => this.log.warn(`could not recover prompt leases: ${(e as Error).message}`));
     this.every('heal-outbox', OUTBOX_MS, () => this.outbox.drain());
     this.every('heal-unhealed', UNHEALED_MS, async () => {

@@ -10,6 +10,7 @@ import { AUDIENCE } from '../platforms/conditions';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { HealMetrics } from './heal.metrics';
 import { IncidentRow, IncidentsRepository, NewPrompt, PromptKind } from './incidents.repository';
+import { OutboxDoorbell } from './outbox-doorbell';
 
 const PROBE_CAP_MS = 6 * 3_600_000;
 
@@ -21,8 +22,6 @@ const PROBE_CAP_MS = 6 * 3_600_000;
 @Injectable()
 export class HealService implements ConnectionListener {
   private readonly log = new Logger('Heal');
-  /** Called after prompts are queued, so the outbox delivers at once. */
-  onQueued: () => void = () => undefined;
 
   constructor(
     private readonly incidents: IncidentsRepository,
@@ -31,6 +30,8 @@ export class HealService implements ConnectionListener {
     @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
     private readonly config: AppConfig,
     private readonly metrics: HealMetrics,
+    /** Rung after prompts are queued, so the outbox delivers at once. */
+    private readonly outbox: OutboxDoorbell,
   ) {}
 
   broken(row: ConnectionRow): Promise<string | undefined> {
@@ -67,7 +68,7 @@ export class HealService implements ConnectionListener {
       queued = await this.incidents.enqueue(m, this.recipients(incident, tenant, row.userExternalId, 'initial'));
       return incident.id;
     });
-    if (queued > 0) this.onQueued();
+    if (queued > 0) this.outbox.ring();
     return joined;
   }
 
@@ -85,7 +86,7 @@ export class HealService implements ConnectionListener {
       const admins = (tenant?.admins ?? []).map((a) => this.prompt(resolved, 'confirmation', a.userExternalId, a.email, 'admin-note'));
       queued += await this.incidents.enqueue(this.incidents.db, [this.prompt(resolved, 'confirmation', row.userExternalId), ...admins]);
     }
-    if (queued > 0) this.onQueued();
+    if (queued > 0) this.outbox.ring();
   }
 
   /** A revoked connection's user incidents close quietly: no reminders, no live re-sync links. */
@@ -115,7 +116,7 @@ export class HealService implements ConnectionListener {
     });
     if (incident) {
       this.onResolved(incident);
-      this.onQueued();
+      this.outbox.ring();
     }
   }
 
@@ -129,7 +130,7 @@ export class HealService implements ConnectionListener {
       const tenant = await this.tenants.findOne({ where: { id: incident.tenantId } });
       const connection = incident.connectionId ? await this.connections.findById(incident.connectionId, 'all') : undefined;
       const prompts = this.recipients(incident, tenant, connection?.userExternalId, 'reminder', `reminder-${n + 1}`);
-      if ((await this.incidents.enqueue(this.incidents.db, prompts)) > 0) this.onQueued();
+      if ((await this.incidents.enqueue(this.incidents.db, prompts)) > 0) this.outbox.ring();
     }
   }
 

@@ -12,6 +12,7 @@ import { TenantEntity } from '../tenants/tenant.entity';
 import { TenantsService } from '../tenants/tenants.service';
 import { HealMetrics } from './heal.metrics';
 import { IncidentRow, IncidentsRepository } from './incidents.repository';
+import { OutboxDoorbell } from './outbox-doorbell';
 import { OutboxItem, OutboxRepository } from './outbox.repository';
 import { adminConfirmation, adminUserNote, initialPrompt, userConfirmation } from './prompt-texts';
 
@@ -37,7 +38,10 @@ export class OutboxWorker {
     private readonly tenantsService: TenantsService,
     @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
     private readonly metrics: HealMetrics,
-  ) {}
+    doorbell: OutboxDoorbell,
+  ) {
+    doorbell.listen(() => void this.drain());
+  }
 
   /** Delivers everything due; a call while a run is going makes that run go round again. */
   drain(): Promise<void> {

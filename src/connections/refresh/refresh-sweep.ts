@@ -6,6 +6,7 @@ import { ConnectionsMetrics } from '../connections.metrics';
 import type { ConnectionRow } from '../connection.types';
 import { ConnectionsRepository } from '../connections.repository';
 import { LEASE_MS, Refresher } from './refresher';
+import { RetryAlarm } from './retry-alarm';
 
 /** A sweep works through the backlog for at most this long, then yields to the next tick. */
 const SWEEP_BUDGET_MS = 5 * 60_000;
@@ -30,13 +31,15 @@ export class RefreshSweep implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly refresher: Refresher,
     private readonly scheduler: SchedulerRegistry,
     private readonly metrics: ConnectionsMetrics,
-  ) {}
+    alarm: RetryAlarm,
+  ) {
+    alarm.listen((at) => this.wakeAt(at.getTime()));
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.adoptCutoffs().catch((e: unknown) => this.log.warn(`could not check for cut-off refreshes: ${(e as Error).message}`));
     const timer = setInterval(() => void this.sweep(), this.config.refreshSweepIntervalMs);
     this.scheduler.addInterval('refresh-sweep', timer);
-    this.refresher.onBackoff = (at) => this.wakeAt(at.getTime());
   }
 
   async onApplicationShutdown(): Promise<void> {

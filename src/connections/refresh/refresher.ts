@@ -11,6 +11,7 @@ import type { ConnectionRow, LastError } from '../connection.types';
 import { ConnectionsMetrics } from '../connections.metrics';
 import { ConnectionsRepository, TokenWrite } from '../connections.repository';
 import { RefreshCommits } from './refresh-commits';
+import { RetryAlarm } from './retry-alarm';
 import { backoffMs, nextRefreshAt } from './schedule';
 import { ScopeDrift } from './scope-drift';
 import { TokenSealer } from '../token-sealer';
@@ -56,8 +57,6 @@ export class Refresher {
   private readonly log = new Logger('Refresher');
   private readonly inFlight = new Map<string, Promise<ConnectionRow | undefined>>();
   private readonly commits: RefreshCommits;
-  /** Told when a transient failure schedules a retry, so the sweep wakes for it (SPEC §3: within 60 s). */
-  onBackoff: (retryAt: Date) => void = () => undefined;
 
   constructor(
     private readonly repo: ConnectionsRepository,
@@ -68,6 +67,8 @@ export class Refresher {
     private readonly events: ConnectionEvents,
     private readonly drift: ScopeDrift,
     private readonly audit: AuditLog,
+    /** Rung when a transient failure schedules a retry, so the sweep wakes for it (SPEC §3: within 60 s). */
+    private readonly retryAlarm: RetryAlarm,
   ) {
     this.commits = new RefreshCommits(repo, this.owner);
   }
@@ -202,7 +203,7 @@ export class Refresher {
       const retryAfter = classification.kind === 'transient' ? classification.retryAfterMs : undefined;
       const next = new Date(now.getTime() + backoffMs(row.failureCount + 1, retryAfter));
       const recorded = await this.repo.recordTransient(row.id, this.owner, error, next);
-      if (recorded && classification.kind === 'transient') this.onBackoff(next);
+      if (recorded && classification.kind === 'transient') this.retryAlarm.ring(next);
       return recorded ?? this.repo.findById(row.id, 'all');
     }
     let { condition, audience } = classification;
