@@ -41,7 +41,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
  * no next refresh), like a real table; the rest of the not-due rows are due within a week.
  */
 async function fill(ds: DataSource, size: number): Promise<void> {
-  const [tenant] = (await ds.query(`INSERT INTO tenants (platform, external_id, name) VALUES ('microsoft', 'claim-scale', 'Claim Scale') RETURNING id`)) as { id: string }[];
+  const [tenant] = await ds.query<{ id: string }[]>(`INSERT INTO tenants (platform, external_id, name) VALUES ('microsoft', 'claim-scale', 'Claim Scale') RETURNING id`);
   for (let from = 1; from <= size; from += 100_000) {
     await ds.query(
       `INSERT INTO connections (id, tenant_id, platform, tenant_external_id, user_external_id, status, condition, scopes, access_token,
@@ -75,7 +75,7 @@ async function timedClaim(ds: DataSource, repo: ConnectionsRepository): Promise<
 /** The repository's own claim statement (captured, not copied) under EXPLAIN ANALYZE, rolled back. */
 async function plan(ds: DataSource): Promise<PlanNode> {
   let seen: { sql: string; params: unknown[] } | undefined;
-  const recorder = { query: async (sql: string, params: unknown[] = []) => ((seen = { sql, params }), []) };
+  const recorder = { query: (sql: string, params: unknown[] = []) => ((seen = { sql, params }), Promise.resolve([])) };
   // A stand-in that only records: the repository needs nothing else from its DataSource here.
   await new ConnectionsRepository(recorder as unknown as DataSource).claimDue(OWNER, BATCH, LEASE_MS);
   if (!seen) throw new Error('the claim ran no SQL');
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       await runMigrations(url);
       const options = dataSourceOptions(url, 2);
       // Filling a million rows and vacuuming them outlasts the service's 10 s statement timeout.
-      const ds = new DataSource({ ...options, extra: { ...options.extra, statement_timeout: 600_000 } } as typeof options);
+      const ds = new DataSource({ ...options, extra: { ...(options.extra as Record<string, unknown>), statement_timeout: 600_000 } });
       await ds.initialize();
       sources.push(ds);
       const t0 = Date.now();

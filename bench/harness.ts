@@ -19,7 +19,7 @@ export interface BenchApp {
   url: string;
   databaseUrl: string;
   /** JSON through the real HTTP API, with the admin key unless told otherwise. */
-  call(method: string, p: string, body?: unknown, key?: string): Promise<{ status: number; body: Record<string, unknown> }>;
+  call: (method: string, p: string, body?: unknown, key?: string) => Promise<{ status: number; body: Record<string, unknown> }>;
   /** A second instance of the service on the same database, with `env` on top (closed by `close`). */
   twin(env: Record<string, string>): Promise<{ app: NestFastifyApplication; url: string }>;
   /** Stops the app (and its twins) and PostgreSQL and removes the temporary folder. */

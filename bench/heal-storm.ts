@@ -14,7 +14,7 @@ import { startBenchApp } from './harness';
 const USERS = Number(process.env.STORM_USERS ?? 10_000);
 const ADMINS = 2;
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 120_000): Promise<number> {
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, ms = 120_000): Promise<number> {
   const t0 = Date.now();
   while (!(await check())) {
     if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     }
     console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const sweep = app.get(RefreshSweep);
-    const count = async (sql: string) => Number((await db.query(sql)).rows[0].n);
+    const count = async (sql: string) => Number((await db.query<{ n: string }>(sql)).rows[0].n);
 
     // Baseline: the same refreshes, succeeding.
     await db.query(`UPDATE connections SET next_refresh_at = now()`);
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const firstFailure = await waitFor('the first failure', async () => (await count(`SELECT count(*) AS n FROM connections WHERE status = 'blocked'`)) > 0);
     const [allRecorded, adminDms] = await Promise.all([
       waitFor('every incident recorded', async () => (await count(`SELECT count(*) AS n FROM connections WHERE incident_id IS NOT NULL`)) === USERS),
-      waitFor('the admin DMs', async () => admins.every((a) => sb.control.messages('microsoft', a.userExternalId).length > 0)),
+      waitFor('the admin DMs', () => admins.every((a) => sb.control.messages('microsoft', a.userExternalId).length > 0)),
     ]);
     await new Promise((r) => setTimeout(r, 1000)); // let any duplicate show itself
     const incidents = await count(`SELECT count(*) AS n FROM incidents`);

@@ -7,7 +7,7 @@
 import autocannon from 'autocannon';
 
 process.once('message', (options: autocannon.Options) => {
-  autocannon(options, (error, result) => {
+  autocannon(options, (error: Error | null, result) => {
     process.send?.(error ? { error: error.message } : { result }, () => process.exit(0));
   });
 });

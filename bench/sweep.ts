@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     const histogram = (await metrics.refreshSeconds.get()).values;
     const total = (suffix: string) => histogram.filter((v) => v.metricName?.endsWith(suffix)).reduce((a, v) => a + v.value, 0);
-    const count = async (where: string) => Number((await db.query(`SELECT count(*) AS n FROM connections WHERE ${where}`)).rows[0].n);
+    const count = async (where: string) => Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM connections WHERE ${where}`)).rows[0].n);
     const refreshed = await count(`status = 'active' AND last_refresh_at IS NOT NULL AND next_refresh_at > now()`);
     const failed = await count(`last_error IS NOT NULL OR status <> 'active'`);
     const upstreamCalls = (await ask(child, 'calls', { calls: true })).calls;

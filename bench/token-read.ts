@@ -145,7 +145,7 @@ async function main(): Promise<void> {
     await db.connect();
     const tokenReads = async () => {
       await bench.app.get(AuditLog).flush();
-      return Number((await db.query(`SELECT count(*) AS n FROM audit_events WHERE action = 'token.read'`)).rows[0].n);
+      return Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE action = 'token.read'`)).rows[0].n);
     };
     const auditBefore = await tokenReads();
     // Alternating rounds, medians compared: load from other work on this 2-core machine then

@@ -14,7 +14,6 @@ import { createApp } from '../src/app';
 import { loadConfig } from '../src/config/load-config';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { runMigrations } from '../src/database/migrate';
-import { scopeCatalog } from '../src/platforms/scope-catalog';
 import { Failure, microsoftError, slackError, startSandbox, webexOauthError, zoomOauthError } from './index';
 import type { SandboxPlatform } from './types';
 
@@ -112,7 +111,7 @@ async function main(): Promise<void> {
         console.log(`  ${condition}: ${user} connected (${connectionId}); injecting the platform's error`);
         sb.control.failRefreshes(platform, { userExternalId: user }, failure);
         const res = await relayCall(`/v1/connections/${connectionId}/invalidate`);
-        console.log(`    relay gets ${res.status} ${res.body.type}: condition=${res.body.condition} audience=${res.body.audience} incident=${res.body.incidentId}`);
+        console.log(`    relay gets ${res.status} ${String(res.body.type)}: condition=${String(res.body.condition)} audience=${String(res.body.audience)} incident=${String(res.body.incidentId)}`);
         await sleep(600);
         if (res.body.audience === 'user') {
           const dm = sb.control.messages(platform, user).at(-1);
@@ -125,8 +124,8 @@ async function main(): Promise<void> {
           await sleep(config.healProbeIntervalMs + 5_500);
         }
         await sleep(800);
-        const incident = await api('GET', `/v1/incidents/${res.body.incidentId}`);
-        console.log(`    incident ${incident.body.status}; prompts: ${(incident.body.prompts as { kind: string; status: string }[]).map((p) => `${p.kind}:${p.status}`).join(', ')}`);
+        const incident = await api('GET', `/v1/incidents/${String(res.body.incidentId)}`);
+        console.log(`    incident ${String(incident.body.status)}; prompts: ${(incident.body.prompts as { kind: string; status: string }[]).map((p) => `${p.kind}:${p.status}`).join(', ')}`);
       }
     }
   } finally {

@@ -97,7 +97,7 @@ describe.concurrent.each(PLATFORMS)('%s: the matrix end to end', (platform) => {
 
   const cases = Object.entries(CASES[platform]).map(([condition, failure], index) => ({
     condition: condition as Condition,
-    failure: failure as Failure,
+    failure,
     audience: AUDIENCE[condition as Condition],
     // Half the cases hit the wall through invalidate, half through an expired token.
     via: index % 2 === 0 ? ('invalidate' as const) : ('expired access-token' as const),

@@ -40,7 +40,7 @@ describe.concurrent('the prompt outbox across a crash and a restart', () => {
 
   it('SIGKILL while a prompt is being sent: the next start takes its lease back and sends it exactly once', async ({ expect }) => {
     const db = await createTestDatabase();
-    const { child, base, api } = await processes.start(db.url);
+    const { child, api } = await processes.start(db.url);
     const tenantExternalId = platformIds('microsoft').tenant;
     const admins = [platformIds('microsoft').user, platformIds('microsoft').user];
     await api('POST', '/v1/tenants', { platform: 'microsoft', externalId: tenantExternalId, name: 'Crash Co', admins: admins.map((userExternalId) => ({ userExternalId })), bot: { serviceUrl: sb.env.MICROSOFT_BOT_SERVICE_URL } });

@@ -84,7 +84,7 @@ describe.concurrent('refresh failures against newer writes, and refreshes cut of
 
   it('SIGKILL while Zoom rotates the refresh token: the next start counts the cut-off and asks the user to re-sync once', async ({ expect }) => {
     const db = await createTestDatabase();
-    const { child, base, api } = await processes.start(db.url);
+    const { child, api } = await processes.start(db.url);
     const { tenant: tenantExternalId, user } = platformIds('zoom');
     const admin = platformIds('zoom').user;
     const tenant = await api('POST', '/v1/tenants', { platform: 'zoom', externalId: tenantExternalId, name: 'Cut Co', admins: [{ userExternalId: admin }], bot: { accountId: tenantExternalId } });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { TenantsService } from '../src/tenants/tenants.service';
 import { VaultRotation } from '../src/vault/vault-rotation';
-import { startTestApp, testKeyring, TestApp } from './support/app';
+import { startTestApp, testKeyring } from './support/app';
 import { createTestDatabase } from './support/database';
 import { makeTenant } from './support/factories';
 import { findPlaintext } from './support/plaintext-scan';

@@ -27,7 +27,7 @@ export class ProblemsController {
   @Get(':slug')
   @Header('Content-Type', 'text/html; charset=utf-8')
   page(@Param('slug') slug: string): string {
-    const code = Object.values(ProblemCode).find((c) => c === slug);
+    const code = Object.values(ProblemCode).find((c: string) => c === slug);
     if (!code) throw new AppError(ProblemCode.NotFound, 'No such problem type.');
     const { status, title } = describeProblem(code);
     return htmlPage(title, [`HTTP ${status}.`, EXPLANATIONS[code] ?? title + '.']);

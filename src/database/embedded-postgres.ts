@@ -65,7 +65,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await pg.start();
   } catch (error) {
     const reason = error instanceof Error ? error.message : lines.join('').trim().split('\n').slice(-3).join(' | ');
-    throw new Error(`embedded PostgreSQL in ${databaseDir} did not start: ${reason || 'it exited early'}`);
+    throw new Error(`embedded PostgreSQL in ${databaseDir} did not start: ${reason || 'it exited early'}`, { cause: error });
   }
   return {
     url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,

@@ -26,7 +26,7 @@ export class VaultRotation {
   async remaining(): Promise<number> {
     let total = 0;
     for (const t of SEALED_TABLES) {
-      const [row] = await this.db.query(`SELECT count(*)::int AS n FROM ${t.table} WHERE vault_key_id IS NOT NULL AND vault_key_id <> $1`, [this.vault.activeKeyId]);
+      const [row] = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${t.table} WHERE vault_key_id IS NOT NULL AND vault_key_id <> $1`, [this.vault.activeKeyId]);
       total += row.n;
     }
     return total;

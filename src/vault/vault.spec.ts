@@ -92,6 +92,7 @@ describe('Secret', () => {
   it('cannot be logged, serialised or concatenated by accident', () => {
     const s = new Secret('xoxe-very-secret');
     expect(JSON.stringify({ s })).toBe('{"s":"[secret]"}');
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- interpolating a Secret by accident is what this checks.
     expect(`${s}`).toBe('[secret]');
     expect(inspect({ s })).not.toContain('very-secret');
     expect(s.reveal()).toBe('xoxe-very-secret');

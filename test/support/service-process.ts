@@ -10,7 +10,7 @@ export interface ServiceProcess {
   child: ChildProcess;
   base: string;
   /** JSON through the process's HTTP API, with the admin key unless told otherwise. */
-  api(method: string, p: string, body?: unknown, key?: string): Promise<{ status: number; body: Record<string, string> }>;
+  api: (method: string, p: string, body?: unknown, key?: string) => Promise<{ status: number; body: Record<string, string> }>;
 }
 
 /**

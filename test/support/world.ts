@@ -76,11 +76,8 @@ export async function connectUser(
   const ids = platformIds(platform);
   const tenantExternalId = opts.tenantExternalId ?? ids.tenant;
   const userExternalId = opts.userExternalId ?? ids.user;
-  let tenantId = opts.tenantId;
-  if (!tenantId) {
-    const extra = botSettings(w, platform, tenantExternalId);
-    tenantId = (await makeTenant(w.t, { platform, externalId: tenantExternalId, ...extra })).id;
-  }
+  // `opts.tenantId` names a tenant the caller made; the connection's own tenantId is returned.
+  if (!opts.tenantId) await makeTenant(w.t, { platform, externalId: tenantExternalId, ...botSettings(w, platform, tenantExternalId) });
   w.sb.control.addUser(platform, { tenantExternalId, userExternalId, email: `${userExternalId.toLowerCase()}@example.com` });
   w.sb.control.signIn(platform, userExternalId);
   const link = await w.t.call('POST', '/v1/connect-links', { platform, tenantExternalId, ...(opts.bindUser === false ? {} : { userExternalId }) }, w.relayKey);

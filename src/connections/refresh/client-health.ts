@@ -35,8 +35,8 @@ export class ClientHealth extends ReadinessContributor {
     if (this.misconfigured.delete(platform)) this.log.log(`${platform}: the OAuth client works again`);
   }
 
-  async contribute(details: Record<string, unknown>): Promise<boolean> {
+  contribute(details: Record<string, unknown>): Promise<boolean> {
     details.clients = Object.fromEntries(PLATFORMS.map((p) => [p, this.state(p)]));
-    return true;
+    return Promise.resolve(true);
   }
 }

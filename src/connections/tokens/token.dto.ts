@@ -31,7 +31,7 @@ export class MinValidityPipe implements PipeTransform<unknown, Promise<number>> 
       if (keys.length === 0) return MIN_VALIDITY_DEFAULT;
       if (keys.length === 1 && Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MIN_VALIDITY_MAX) return value as number;
     }
-    const dto: AccessTokenRequestDto = await this.full.transform(body, { type: 'body', metatype: AccessTokenRequestDto });
+    const dto = (await this.full.transform(body, { type: 'body', metatype: AccessTokenRequestDto })) as AccessTokenRequestDto;
     return dto.minValiditySeconds ?? MIN_VALIDITY_DEFAULT;
   }
 }
