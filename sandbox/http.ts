@@ -1,6 +1,7 @@
 /** Plain node:http plumbing shared by every fake platform: parsing, answering, failures. */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
+import { isRecord } from '../src/common/is-record';
 import { Failure, StatusFailure } from './types';
 
 export interface Req {
@@ -19,9 +20,8 @@ export type Handler = (req: Req, res: ServerResponse) => Promise<boolean>;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+// The service's own reading of a JSON object, so the fakes and the adapters agree on it.
+export { isRecord };
 
 export function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;

@@ -1,5 +1,5 @@
 import type { Platform } from '../config/app-config';
-import { HttpResult, retryAfterSeconds } from './http';
+import { HttpResult, retryAfterSeconds, trimDescription } from './http';
 import { FailureSignals, ProviderFailure } from './platform';
 
 /** What a platform's error body says, read by the sender that knows its shape. */
@@ -11,13 +11,6 @@ export interface ErrorBody {
 
 /** Bot credentials the platform refused: an operator problem, never a customer's. */
 export const BOT_AUTH_FAILED = 'bot_auth_failed';
-
-const DESCRIPTION_MAX = 300;
-
-export function trimDescription(text: string | undefined): string | undefined {
-  const trimmed = text?.trim();
-  return trimmed ? trimmed.slice(0, DESCRIPTION_MAX) : undefined;
-}
 
 /** A failed bot call as raw signals: status, the platform's code, Retry-After. */
 export function sendFailure(platform: Platform, result: HttpResult, body: ErrorBody): ProviderFailure {
@@ -37,8 +30,4 @@ export function sendFailure(platform: Platform, result: HttpResult, body: ErrorB
 /** A 2xx whose body lacks what the platform documents (an id, a token). */
 export function unparseable(platform: Platform, result: HttpResult, what: string): ProviderFailure {
   return new ProviderFailure({ platform, operation: 'send', httpStatus: result.status, network: 'unparseable', description: `no ${what} in the answer` });
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

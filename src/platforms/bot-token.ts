@@ -1,7 +1,8 @@
 import type { Platform } from '../config/app-config';
 import { Secret } from '../vault/secret';
-import { BOT_AUTH_FAILED, isRecord, trimDescription, unparseable } from './bot-failure';
-import { field, HttpResult, retryAfterSeconds, upstream } from './http';
+import { isRecord } from '../common/is-record';
+import { BOT_AUTH_FAILED, unparseable } from './bot-failure';
+import { field, HttpResult, retryAfterSeconds, trimDescription, upstream } from './http';
 import { ProviderFailure } from './platform';
 
 /** A bot's app token (Bot Framework, Zoom chatbot) as the cache holds it. */

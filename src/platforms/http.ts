@@ -39,7 +39,7 @@ export async function upstream(platform: Platform, operation: FailureSignals['op
     answer = await send(new URL(url), init);
   } catch (error) {
     const status = (error as { httpStatus?: number }).httpStatus;
-    throw new ProviderFailure({ platform, operation, ...(status ? { httpStatus: status } : {}), network: networkKind(error), description: describe(error) });
+    throw new ProviderFailure({ platform, operation, ...(status ? { httpStatus: status } : {}), network: networkKind(error), description: describeError(error) });
   }
   let json: unknown;
   try {
@@ -93,9 +93,23 @@ export function networkKind(error: unknown): NonNullable<FailureSignals['network
   return 'connection';
 }
 
-function describe(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  return String(cause?.code ?? cause?.message ?? (error as Error)?.message ?? error).slice(0, 300);
+const DESCRIPTION_MAX = 300;
+
+/** A failure's description as `FailureSignals` keeps it: trimmed, at most 300 characters, none when empty. */
+export function trimDescription(text: string | undefined): string | undefined {
+  const trimmed = text?.trim();
+  return trimmed ? trimmed.slice(0, DESCRIPTION_MAX) : undefined;
+}
+
+/**
+ * The description of a failure below HTTP: the socket-level code of its cause (ECONNRESET,
+ * UND_ERR_SOCKET …) says more than fetch's or an SDK's "fetch failed"; else the cause's
+ * message, else the error's own.
+ */
+export function describeError(error: unknown): string | undefined {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } | null } | null | undefined)?.cause;
+  const text = [cause?.code, cause?.message, (error as { message?: unknown } | null | undefined)?.message].find((t) => typeof t === 'string');
+  return trimDescription(typeof text === 'string' ? text : String(error));
 }
 
 /** Seconds from a `Retry-After` header (delta-seconds or HTTP date). */

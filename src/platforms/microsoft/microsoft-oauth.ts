@@ -9,9 +9,10 @@ import {
   NetworkResponse,
   ServerError,
 } from '@azure/msal-node';
+import { isRecord } from '../../common/is-record';
 import type { AppConfig } from '../../config/app-config';
 import { Secret } from '../../vault/secret';
-import { retryAfterSeconds, upstream, UPSTREAM_TIMEOUT_MS } from '../http';
+import { retryAfterSeconds, trimDescription, upstream, UPSTREAM_TIMEOUT_MS } from '../http';
 import { grantedScopes, statedScopes } from '../oauth2';
 import {
   AuthorizeRequest,
@@ -226,15 +227,15 @@ function failureOf(operation: Operation, error: unknown, network: RecordingNetwo
       error: error.errorCode || undefined,
       aadsts: Number.isInteger(number) && number > 0 ? number : parsed ? Number(parsed[1]) : undefined,
       suberror: error.subError || undefined,
-      description: (/AADSTS\d+:[^\r\n]*/.exec(message)?.[0] ?? message).trim().slice(0, 300) || undefined,
+      description: trimDescription(/AADSTS\d+:[^\r\n]*/.exec(message)?.[0] ?? message),
     });
   }
   if (error instanceof AuthError) {
     // Client-side MSAL errors: the network ones are transient; anything else keeps its code.
     const network = error.errorCode === 'network_error' ? 'connection' : error.errorCode === 'token_parsing_error' ? 'unparseable' : undefined;
-    return new ProviderFailure({ ...base, network, error: network ? undefined : error.errorCode, description: error.errorMessage.slice(0, 300) });
+    return new ProviderFailure({ ...base, network, error: network ? undefined : error.errorCode, description: trimDescription(error.errorMessage) });
   }
-  return new ProviderFailure({ ...base, network: 'connection', description: String((error as Error)?.message ?? error).slice(0, 300) });
+  return new ProviderFailure({ ...base, network: 'connection', description: trimDescription(String((error as Error)?.message ?? error)) });
 }
 
 /**
@@ -259,8 +260,4 @@ function refreshTokenOf(cca: ConfidentialClientApplication): string | undefined 
   const entries = isRecord(cache) && isRecord(cache.RefreshToken) ? Object.values(cache.RefreshToken) : [];
   for (const entry of entries) if (isRecord(entry) && typeof entry.secret === 'string') return entry.secret;
   return undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }

@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { isRecord } from '../../common/is-record';
 import { AppConfig } from '../../config/app-config';
 import type { Secret } from '../../vault/secret';
-import { ErrorBody, isRecord, sendFailure, unparseable } from '../bot-failure';
+import { ErrorBody, sendFailure, unparseable } from '../bot-failure';
 import { ADAPTIVE_CARD_CONTENT_TYPE, adaptiveCard, plainText } from '../bot-render';
 import { BotTokenCache, clientCredentialsToken, withBotToken } from '../bot-token';
 import { field, HttpResult, upstream } from '../http';

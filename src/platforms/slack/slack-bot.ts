@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { LogLevel, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, WebClient } from '@slack/web-api';
+import { isRecord } from '../../common/is-record';
 import { AppConfig } from '../../config/app-config';
-import { isRecord, trimDescription } from '../bot-failure';
 import { slackBlocks, slackText } from '../bot-render';
-import { networkKind, retryAfterSeconds, UPSTREAM_TIMEOUT_MS } from '../http';
+import { describeError, networkKind, retryAfterSeconds, trimDescription, UPSTREAM_TIMEOUT_MS } from '../http';
 import { BotContext, BotMessage, BotRecipient, BotSender, FailureSignals, ProviderFailure } from '../platform';
 
 /** What the last HTTP answer said, for errors the SDK raises without a status (a 429 lacking Retry-After). */
@@ -95,7 +95,7 @@ function slackFailure(error: unknown, last: LastAnswer | undefined): ProviderFai
     });
   }
   if (error instanceof WebAPIRequestError) {
-    return new ProviderFailure({ ...base, network: networkKind(error.original), description: trimDescription(describeCause(error.original)) });
+    return new ProviderFailure({ ...base, network: networkKind(error.original), description: describeError(error.original) });
   }
   // The SDK raises a plain Error for a 429 without a usable Retry-After, among others.
   return new ProviderFailure({
@@ -112,11 +112,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** The socket-level code (ECONNRESET, UND_ERR_SOCKET …) is more telling than fetch's "fetch failed". */
-function describeCause(error: Error): string {
-  const cause: unknown = error.cause;
-  const code = isRecord(cause) && typeof cause.code === 'string' ? cause.code : undefined;
-  return code ?? error.message;
 }

@@ -1,7 +1,7 @@
 import { ErrorCode, LogLevel, OAuthV2AccessArguments, OauthV2AccessResponse, WebClient } from '@slack/web-api';
 import type { AppConfig } from '../../config/app-config';
 import { Secret } from '../../vault/secret';
-import { networkKind, UPSTREAM_TIMEOUT_MS } from '../http';
+import { describeError, networkKind, UPSTREAM_TIMEOUT_MS } from '../http';
 import { grantedScopes, statedScopes } from '../oauth2';
 import { AuthorizeRequest, CodeExchangeRequest, FailureSignals, Identity, OAuthProvider, ProviderFailure, RefreshRequest, TokenSet } from '../platform';
 import { scopeCatalog } from '../scope-catalog';
@@ -143,16 +143,11 @@ function failureOf(operation: Operation, error: unknown): ProviderFailure {
     }
     case ErrorCode.RequestError: {
       const original = (error as { original?: unknown }).original;
-      return new ProviderFailure({ ...base, network: networkKind(original), description: describe(original) });
+      return new ProviderFailure({ ...base, network: networkKind(original), description: describeError(original) });
     }
     default:
       // The SDK throws a plain Error for a 429 without a usable Retry-After.
       if (error instanceof Error && /rate limit|retry header/i.test(error.message)) return new ProviderFailure({ ...base, httpStatus: 429, platformCode: 'ratelimited' });
-      return new ProviderFailure({ ...base, network: 'connection', description: describe(error) });
+      return new ProviderFailure({ ...base, network: 'connection', description: describeError(error) });
   }
-}
-
-function describe(error: unknown): string {
-  const cause = (error as { cause?: { code?: string } })?.cause?.code;
-  return String(cause ?? (error as Error)?.message ?? error).slice(0, 300);
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { isRecord } from '../../common/is-record';
 import { AppConfig } from '../../config/app-config';
-import { BOT_AUTH_FAILED, ErrorBody, isRecord, sendFailure } from '../bot-failure';
+import { BOT_AUTH_FAILED, ErrorBody, sendFailure } from '../bot-failure';
 import { ADAPTIVE_CARD_CONTENT_TYPE, adaptiveCard, markdown, plainText } from '../bot-render';
 import { field, upstream } from '../http';
 import { BotContext, BotMessage, BotRecipient, BotSender, ProviderFailure } from '../platform';

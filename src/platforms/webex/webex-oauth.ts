@@ -1,6 +1,6 @@
 import type { AppConfig } from '../../config/app-config';
 import { Secret } from '../../vault/secret';
-import { field, HttpResult, retryAfterSeconds, upstream, UPSTREAM_TIMEOUT_MS } from '../http';
+import { field, HttpResult, retryAfterSeconds, trimDescription, upstream, UPSTREAM_TIMEOUT_MS } from '../http';
 import { AuthorizeRequest, CodeExchangeRequest, FailureSignals, Identity, OAuthProvider, ProviderFailure, RefreshRequest, TokenSet } from '../platform';
 import { tokenSetFromJson } from '../oauth2';
 import { scopeCatalog } from '../scope-catalog';
@@ -99,5 +99,5 @@ function failureOf(operation: Operation, answer: HttpResult): ProviderFailure {
   const base: FailureSignals = { platform: 'webex', operation, httpStatus: answer.status, retryAfterSeconds: retryAfterSeconds(answer.headers) };
   if (!answer.json || typeof answer.json !== 'object') return new ProviderFailure({ ...base, network: 'unparseable', description: 'non-JSON answer' });
   const description = field(answer.json, 'error_description') ?? field(answer.json, 'message');
-  return new ProviderFailure({ ...base, error: field(answer.json, 'error'), description: description?.slice(0, 300) });
+  return new ProviderFailure({ ...base, error: field(answer.json, 'error'), description: trimDescription(description) });
 }

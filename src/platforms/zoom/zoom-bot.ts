@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { isRecord } from '../../common/is-record';
 import { AppConfig } from '../../config/app-config';
 import type { Secret } from '../../vault/secret';
-import { ErrorBody, isRecord, sendFailure } from '../bot-failure';
+import { ErrorBody, sendFailure } from '../bot-failure';
 import { zoomContent } from '../bot-render';
 import { BotTokenCache, clientCredentialsToken, withBotToken } from '../bot-token';
 import { field, upstream } from '../http';

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../../config/app-config';
 import { Secret } from '../../vault/secret';
-import { field, HttpResult, retryAfterSeconds, upstream, UPSTREAM_TIMEOUT_MS } from '../http';
+import { field, HttpResult, retryAfterSeconds, trimDescription, upstream, UPSTREAM_TIMEOUT_MS } from '../http';
 import { AuthorizeRequest, CodeExchangeRequest, FailureSignals, Identity, OAuthProvider, ProviderFailure, RefreshRequest, TokenSet } from '../platform';
 import { tokenSetFromJson } from '../oauth2';
 import { scopeCatalog } from '../scope-catalog';
@@ -106,5 +106,5 @@ function failureOf(operation: Operation, answer: HttpResult): ProviderFailure {
   const reason = field(answer.json, 'reason');
   const platformCode = reason ?? (typeof code === 'number' || typeof code === 'string' ? String(code) : undefined);
   const description = reason ?? field(answer.json, 'error_description') ?? field(answer.json, 'message');
-  return new ProviderFailure({ ...base, error: field(answer.json, 'error'), platformCode, description: description?.slice(0, 300) });
+  return new ProviderFailure({ ...base, error: field(answer.json, 'error'), platformCode, description: trimDescription(description) });
 }
