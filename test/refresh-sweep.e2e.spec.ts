@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { ConnectionState } from '../src/connections/connection-state';
 import { ConnectionsRepository } from '../src/connections/connections.repository';
 import { RefreshSweep } from '../src/connections/refresh/refresh-sweep';
 import { TokenSealer } from '../src/connections/token-sealer';
@@ -86,7 +87,7 @@ describe('refresh sweep: upstream slots, claims ahead, group commits', () => {
       version: row.version,
       write: sealer.seal(row.id, { accessToken: new Secret(`at-${row.id}`), refreshToken: new Secret(`rt-${row.id}`), accessTokenExpiresAt: new Date(Date.now() + 3600_000), scopes: ['a', 'b c'], tokenType: 'Bearer' }, next),
     }));
-    const committed = await repo.commitRefreshes(owner, commits);
+    const committed = await w.t.app.get(ConnectionState).commitRefreshes(owner, commits);
     expect(committed.map((r) => r.id).sort()).toEqual(claimed.slice(1).map((r) => r.id).sort());
     for (const row of committed) {
       expect(row.scopes).toEqual(['a', 'b c']);

@@ -5,6 +5,7 @@ import { TenantEntity } from '../tenants/tenant.entity';
 import { AuditLog } from './audit/audit-log';
 import { ClientHealth } from './refresh/client-health';
 import { ConnectionEvents } from './connection-events';
+import { ConnectionState } from './connection-state';
 import { ScopeDrift } from './refresh/scope-drift';
 import { ConnectController } from './connect/connect.controller';
 import { ConnectLinksPruner } from './connect/connect-links-pruner';
@@ -30,6 +31,7 @@ import { TokenService } from './tokens/token.service';
     AuditLog,
     ClientHealth,
     ConnectionEvents,
+    ConnectionState,
     ScopeDrift,
     ConnectLinksPruner,
     ConnectLinksRepository,
@@ -44,7 +46,7 @@ import { TokenService } from './tokens/token.service';
     TokenSealer,
     TokenService,
   ],
-  exports: [ConnectLinksRepository, ConnectionEvents, ConnectionsRepository, ConnectionsService, ConnectLinksService, OAuthFlowService, Refresher, RefreshSweep, TokenService, AuditLog, ClientHealth, TokenSealer],
+  exports: [ConnectLinksRepository, ConnectionEvents, ConnectionState, ConnectionsRepository, ConnectionsService, ConnectLinksService, OAuthFlowService, Refresher, RefreshSweep, TokenService, AuditLog, ClientHealth, TokenSealer],
 })
 export class ConnectionsModule implements OnModuleInit {
   constructor(

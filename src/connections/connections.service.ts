@@ -13,6 +13,7 @@ import { isUniqueViolation } from '../tenants/tenants.service';
 import { Secret } from '../vault/secret';
 import { AuditLog } from './audit/audit-log';
 import { ConnectionEvents } from './connection-events';
+import { ConnectionState } from './connection-state';
 import type { ConnectionRow } from './connection.types';
 import { AuditListView, AuditQuery, ConnectionListView, ConnectionView, ImportConnectionDto, ListConnectionsQuery } from './connections.dto';
 import { ConnectionsRepository } from './connections.repository';
@@ -53,6 +54,7 @@ export class ConnectionsService {
 
   constructor(
     private readonly repo: ConnectionsRepository,
+    private readonly state: ConnectionState,
     @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
     private readonly sealer: TokenSealer,
     private readonly providers: OAuthProviders,
@@ -136,8 +138,8 @@ export class ConnectionsService {
           const existing = await this.repo.findByNaturalKey(tenant.platform, identity.tenantExternalId, identity.userExternalId, 'all', m, true);
           const id = existing?.id ?? randomUUID();
           const write = this.sealer.seal(id, tokens, nextRefreshAt(new Date(), tokens.accessTokenExpiresAt));
-          if (existing) return { created: false, row: await this.repo.replaceTokens(m, id, write) };
-          const row = await this.repo.insert(m, { id, tenantId: tenant.id, platform: tenant.platform, tenantExternalId: identity.tenantExternalId, userExternalId: identity.userExternalId, ...write });
+          if (existing) return { created: false, row: await this.state.reconnect(m, id, write) };
+          const row = await this.state.create(m, { id, tenantId: tenant.id, platform: tenant.platform, tenantExternalId: identity.tenantExternalId, userExternalId: identity.userExternalId, ...write });
           return { created: true, row };
         });
         if (result) this.tokens.forget(result.row.id);
@@ -157,7 +159,7 @@ export class ConnectionsService {
     if (!row) throw new AppError(ProblemCode.NotFound, 'No such connection.');
     if (row.status === 'revoked') return toConnectionView(row);
     await this.revokeUpstream(row.platform, row).catch((e: unknown) => this.log.warn(`upstream revoke of ${row.id} failed: ${(e as Error).message}; shredding anyway`));
-    const revoked = (await this.repo.revoke(id, scope)) ?? (await this.repo.findById(id, scope));
+    const revoked = (await this.state.revoke(id, scope)) ?? (await this.repo.findById(id, scope));
     this.tokens.forget(id);
     this.audit.record({ actor: caller.clientId, connectionId: id, tenantId: row.tenantId, action: 'connection.revoke', outcome: 'revoked' });
     if (!revoked) throw new AppError(ProblemCode.NotFound, 'No such connection.');

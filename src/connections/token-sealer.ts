@@ -3,7 +3,7 @@ import type { TokenSet } from '../platforms/platform';
 import { Secret } from '../vault/secret';
 import { Vault } from '../vault/vault';
 import type { ConnectionRow } from './connection.types';
-import type { TokenWrite } from './connections.repository';
+import type { TokenWrite } from './connection-state';
 
 const binding = (connectionId: string, purpose: 'access_token' | 'refresh_token') => ({ owner: `connection:${connectionId}`, purpose });
 

@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { ConnectLinksRepository } from '../connections/connect/connect-links.repository';
 import type { ConnectionListener } from '../connections/connection-events';
+import { ConnectionState } from '../connections/connection-state';
 import type { ConnectionRow } from '../connections/connection.types';
 import { ConnectionsRepository } from '../connections/connections.repository';
 import { AUDIENCE } from '../platforms/conditions';
@@ -26,6 +27,7 @@ export class HealService implements ConnectionListener {
   constructor(
     private readonly incidents: IncidentsRepository,
     private readonly connections: ConnectionsRepository,
+    private readonly state: ConnectionState,
     private readonly links: ConnectLinksRepository,
     @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
     private readonly config: AppConfig,
@@ -61,7 +63,7 @@ export class HealService implements ConnectionListener {
         nextReminderAt: this.config.healReminderScheduleMs.length ? new Date(now + this.config.healReminderScheduleMs[0]) : null,
         nextProbeAt: audience === 'admin' ? new Date(now + this.config.healProbeIntervalMs) : null,
       });
-      await this.incidents.attach(m, incident.id, row.id);
+      await this.state.attachIncident(m, incident.id, row.id);
       if (!opened) return incident.id;
       this.metrics.opened.inc({ platform: row.platform, condition: row.condition, audience });
       const tenant = await m.getRepository(TenantEntity).findOne({ where: { id: row.tenantId } });
@@ -107,7 +109,7 @@ export class HealService implements ConnectionListener {
     const incident = await this.incidents.db.transaction(async (m) => {
       const resolved = await this.incidents.resolve(m, incidentId);
       if (!resolved) return undefined;
-      const released = await this.incidents.releaseBlocked(m, incidentId);
+      const released = await this.state.releaseBlocked(m, incidentId);
       const tenant = await m.getRepository(TenantEntity).findOne({ where: { id: resolved.tenantId } });
       const prompts = (tenant?.admins ?? []).map((a) => this.prompt(resolved, 'confirmation', a.userExternalId, a.email));
       await this.incidents.enqueue(m, prompts);

@@ -65,7 +65,7 @@ export interface NewPrompt {
   dedupeKey: string;
 }
 
-/** The SQL of incidents and the prompt outbox. */
+/** The SQL of incidents and the prompt outbox. Connections are only read here: ConnectionState writes them. */
 @Injectable()
 export class IncidentsRepository {
   constructor(readonly db: DataSource) {}
@@ -113,15 +113,6 @@ export class IncidentsRepository {
         ? await queryRows<IncidentRow>(m, `SELECT ${INCIDENT} FROM incidents WHERE tenant_id = $1 AND condition = $2 AND audience = 'admin' AND status = 'open'`, [i.tenantId, i.condition])
         : await queryRows<IncidentRow>(m, `SELECT ${INCIDENT} FROM incidents WHERE connection_id = $1 AND condition = $2 AND audience = 'user' AND status = 'open'`, [i.connectionId, i.condition]);
     return found[0];
-  }
-
-  async attach(m: EntityManager, incidentId: string, connectionId: string): Promise<void> {
-    await queryRows(
-      m,
-      `WITH attached AS (UPDATE connections SET incident_id = $1 WHERE id = $2)
-       INSERT INTO incident_connections (incident_id, connection_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [incidentId, connectionId],
-    );
   }
 
   async enqueue(m: EntityManager | DataSource, prompts: NewPrompt[]): Promise<number> {
@@ -211,19 +202,6 @@ export class IncidentsRepository {
   async blockedConnectionOf(incidentId: string): Promise<string | undefined> {
     const rows = await queryRows<{ id: string }>(this.db, `SELECT id FROM connections WHERE incident_id = $1 AND status = 'blocked' ORDER BY updated_at LIMIT 1`, [incidentId]);
     return rows[0]?.id;
-  }
-
-  /** After an admin incident resolves: every connection it blocked is active and due now. */
-  async releaseBlocked(m: EntityManager | DataSource, incidentId: string): Promise<number> {
-    const rows = await queryRows(m,
-      `UPDATE connections SET status = CASE WHEN status = 'blocked' THEN 'active' ELSE status END,
-         condition = CASE WHEN status = 'blocked' THEN NULL ELSE condition END,
-         next_refresh_at = CASE WHEN status = 'blocked' THEN now() ELSE next_refresh_at END,
-         last_error = NULL, failure_count = 0, incident_id = NULL, version = version + 1, updated_at = now()
-       WHERE incident_id = $1 RETURNING id`,
-      [incidentId],
-    );
-    return rows.length;
   }
 
   /** Broken connections with no incident yet (a crash between the mark and the incident). */

@@ -1,5 +1,5 @@
 import type { ConnectionRow } from '../connection.types';
-import type { ConnectionsRepository, RefreshCommit } from '../connections.repository';
+import type { ConnectionState, RefreshCommit } from '../connection-state';
 
 /** Statements in flight at once; more commits wait and go together in the next one. */
 const MAX_IN_FLIGHT = 2;
@@ -25,7 +25,7 @@ export class RefreshCommits {
   private inFlight = 0;
 
   constructor(
-    private readonly repo: ConnectionsRepository,
+    private readonly state: ConnectionState,
     private readonly owner: string,
   ) {}
 
@@ -41,7 +41,7 @@ export class RefreshCommits {
     while (this.inFlight < MAX_IN_FLIGHT && this.waiting.length > 0) {
       const group = this.waiting.splice(0, MAX_GROUP);
       this.inFlight++;
-      void this.repo
+      void this.state
         .commitRefreshes(this.owner, group.map((w) => w.commit))
         .then(
           (rows) => {

@@ -9,7 +9,8 @@ import { ClientHealth } from './client-health';
 import { ConnectionEvents } from '../connection-events';
 import type { ConnectionRow, LastError } from '../connection.types';
 import { ConnectionsMetrics } from '../connections.metrics';
-import { ConnectionsRepository, TokenWrite } from '../connections.repository';
+import { ConnectionState, TokenWrite } from '../connection-state';
+import { ConnectionsRepository } from '../connections.repository';
 import { RefreshCommits } from './refresh-commits';
 import { RetryAlarm } from './retry-alarm';
 import { backoffMs, nextRefreshAt } from './schedule';
@@ -60,6 +61,7 @@ export class Refresher {
 
   constructor(
     private readonly repo: ConnectionsRepository,
+    private readonly state: ConnectionState,
     private readonly providers: OAuthProviders,
     private readonly sealer: TokenSealer,
     private readonly clients: ClientHealth,
@@ -70,7 +72,7 @@ export class Refresher {
     /** Rung when a transient failure schedules a retry, so the sweep wakes for it (SPEC §3: within 60 s). */
     private readonly retryAlarm: RetryAlarm,
   ) {
-    this.commits = new RefreshCommits(repo, this.owner);
+    this.commits = new RefreshCommits(state, this.owner);
   }
 
   /**
@@ -212,7 +214,7 @@ export class Refresher {
     const status = audience === 'admin' ? 'blocked' : 'needs_reauth';
     // The write is fenced on the version this refresh read: if another refresh or a re-sync
     // committed meanwhile, its result wins, and our rotated-away token failing is no incident.
-    const broken = await this.repo.markBroken(row.id, this.owner, row.version, status, { ...error, condition, audience });
+    const broken = await this.state.markBroken(row.id, this.owner, row.version, status, { ...error, condition, audience });
     if (!broken) {
       await this.repo.releaseLease(row.id, this.owner);
       this.outcome(row, 'superseded');

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { missingScopes } from '../../platforms/scope-catalog';
 import { ConnectionEvents } from '../connection-events';
 import type { ConnectionRow } from '../connection.types';
-import { ConnectionsRepository } from '../connections.repository';
+import { ConnectionState } from '../connection-state';
 
 /**
  * SPEC §8: a connection whose granted scopes lack a required one is `consent_required`
@@ -12,7 +12,7 @@ import { ConnectionsRepository } from '../connections.repository';
 @Injectable()
 export class ScopeDrift {
   constructor(
-    private readonly repo: ConnectionsRepository,
+    private readonly state: ConnectionState,
     private readonly events: ConnectionEvents,
   ) {}
 
@@ -20,7 +20,7 @@ export class ScopeDrift {
     if (row.status !== 'active') return row;
     const missing = missingScopes(row.platform, row.scopes);
     if (missing.length === 0) return row;
-    const broken = await this.repo.markDrift(row.id, row.version, {
+    const broken = await this.state.markDrift(row.id, row.version, {
       kind: 'condition',
       condition: 'consent_required',
       audience: 'admin',
