@@ -50,12 +50,13 @@ export class OutboxRepository {
     await queryRows(this.db, `UPDATE prompts SET status = 'failed', last_error = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [id, owner, error.slice(0, 500)]);
   }
 
-  /** Takes back leases of this host's crashed processes (see `deadLocalOwners`). */
+  /** Who holds leases on queued prompts, for `deadLocalOwners` to pick this host's crashed processes from. */
   async leaseOwners(): Promise<string[]> {
     const rows: { owner: string }[] = await queryRows(this.db, `SELECT DISTINCT lease_owner AS owner FROM prompts WHERE status = 'queued' AND lease_owner IS NOT NULL`);
     return rows.map((r) => r.owner);
   }
 
+  /** Takes back the leases of those owners (crashed processes) on queued prompts. */
   async releaseLeases(owners: string[]): Promise<void> {
     if (owners.length) await queryRows(this.db, `UPDATE prompts SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ANY($1) AND status = 'queued'`, [owners]);
   }

@@ -12,7 +12,13 @@ export interface TokenSet {
   /** Absent when the platform did not return one: keep the current refresh token. */
   refreshToken?: Secret;
   accessTokenExpiresAt: Date;
-  /** Known from the wire (`refresh_token_expires_in`) or the platform's documented lifetime. */
+  /**
+   * Known from the wire (`refresh_token_expires_in`, which Webex sends on every answer) or the
+   * platform's documented lifetime (Microsoft: MICROSOFT_REFRESH_TOKEN_LIFETIME_MS). None is
+   * assumed otherwise: Slack's rotating refresh tokens do not expire on a schedule, and Zoom's
+   * own pages disagree (15 years, or 90 days), so a dead Zoom grant is `grant_revoked` unless
+   * an expiry came from the wire.
+   */
   refreshTokenExpiresAt?: Date;
   /**
    * The scopes the grant holds after this answer (SPEC §8, `grantedScopes` in oauth2.ts): the

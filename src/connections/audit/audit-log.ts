@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 export interface AuditEvent {
-  /** An API client id, or `sweep`, `oauth`, `heal` for the service's own actions. */
+  /** An API client id, or `refresher` (a refresh, from the sweep or a token read) or `oauth` (a connect or re-sync) for the service's own actions. */
   actor: string;
   connectionId?: string;
   tenantId?: string;

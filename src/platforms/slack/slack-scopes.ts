@@ -30,6 +30,3 @@ export const SLACK_SCOPES: PlatformScopes = {
     caseInsensitive: false,
   },
 };
-
-/** Slack refresh tokens (token rotation) do not expire on a schedule: no lifetime is assumed. */
-export const SLACK_REFRESH_TOKEN_LIFETIME_MS: number | undefined = undefined;

@@ -29,9 +29,3 @@ export const WEBEX_SCOPES: PlatformScopes = {
     caseInsensitive: false,
   },
 };
-
-/**
- * Webex reports `refresh_token_expires_in` on every token response, so no documented lifetime is
- * needed; the adapter reads the wire value.
- */
-export const WEBEX_REFRESH_TOKEN_LIFETIME_MS: number | undefined = undefined;

@@ -22,10 +22,3 @@ export const ZOOM_SCOPES: PlatformScopes = {
     adminSuffix: ':admin',
   },
 };
-
-/**
- * Not set on purpose: Zoom's own pages disagree (the developer support article says refresh
- * tokens expire after 15 years, older guides say 90 days), so a dead Zoom grant is classified
- * `grant_revoked` unless an expiry is known from elsewhere.
- */
-export const ZOOM_REFRESH_TOKEN_LIFETIME_MS: number | undefined = undefined;
