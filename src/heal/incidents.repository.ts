@@ -176,7 +176,7 @@ export class IncidentsRepository {
     return queryRows<IncidentRow>(this.db, `SELECT ${INCIDENT} FROM incidents WHERE connection_id = $1 AND audience = 'user' AND status = 'open'`, [connectionId]);
   }
 
-  /** Incidents whose next reminder is due; claims them by moving the schedule on. */
+  /** Incidents whose next reminder is due (a plain read: `advanceReminder` claims each one). */
   async dueReminders(limit: number): Promise<IncidentRow[]> {
     return queryRows<IncidentRow>(this.db,
       `SELECT ${INCIDENT} FROM incidents WHERE status = 'open' AND next_reminder_at <= now() ORDER BY next_reminder_at LIMIT $1`,
@@ -184,6 +184,7 @@ export class IncidentsRepository {
     );
   }
 
+  /** Claims a due reminder by moving its schedule on; false when another replica took it. */
   async advanceReminder(id: string, remindersSent: number, next: Date | null): Promise<boolean> {
     const rows = await queryRows(this.db, `UPDATE incidents SET reminders_sent = $2 + 1, next_reminder_at = $3 WHERE id = $1 AND reminders_sent = $2 AND status = 'open' RETURNING id`, [id, remindersSent, next]);
     return rows.length === 1;
