@@ -105,7 +105,7 @@ export class OutboxWorker {
     if (item.kind === 'confirmation') {
       if (item.dedupeKey.endsWith(':admin-note')) return adminUserNote(item.platform, await this.userLabel(incident));
       if (incident.audience === 'user') return userConfirmation(item.platform);
-      const [count] = await this.incidents.db.query(`SELECT count(*)::int AS n FROM incident_connections WHERE incident_id = $1`, [incident.id]);
+      const [count] = await this.incidents.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM incident_connections WHERE incident_id = $1`, [incident.id]);
       return adminConfirmation(item.platform, incident.condition, count.n);
     }
     const reminder = item.kind === 'reminder';
@@ -114,13 +114,13 @@ export class OutboxWorker {
       const link = await this.links.createResync(tenant, incident.connectionId, item.recipient, incident.id);
       return initialPrompt(item.platform, incident.condition, 'you', link.url, reminder);
     }
-    const [affected] = await this.incidents.db.query(`SELECT count(*)::int AS n FROM incident_connections WHERE incident_id = $1`, [incident.id]);
+    const [affected] = await this.incidents.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM incident_connections WHERE incident_id = $1`, [incident.id]);
     const who = affected.n === 1 ? `one user (${await this.userLabel(incident)})` : `${affected.n} users`;
     return initialPrompt(item.platform, incident.condition, who, undefined, reminder);
   }
 
   private async userLabel(incident: IncidentRow): Promise<string> {
-    const rows = await this.incidents.db.query(
+    const rows = await this.incidents.db.query<{ u: string }[]>(
       `SELECT c.user_external_id AS u FROM incident_connections ic JOIN connections c ON c.id = ic.connection_id WHERE ic.incident_id = $1 LIMIT 1`,
       [incident.id],
     );
