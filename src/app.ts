@@ -84,7 +84,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, logger?:
     const text = body.toString();
     if (text.length === 0) return done(null, undefined);
     if (nestedDeeperThan(text)) return done(new AppError(ProblemCode.MalformedRequest, 'The JSON body is nested deeper than 32 levels.'), undefined);
-    json(request, text, done);
+    void json(request, text, done);
   });
   return app;
 }
