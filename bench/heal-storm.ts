@@ -42,8 +42,13 @@ async function main(): Promise<void> {
         users.slice(i, i + 32).map(async (oid) => {
           const g = sb.control.mintGrant('microsoft', { tenantExternalId: tid, userExternalId: oid, scopes });
           const res = await call('POST', '/v1/connections', {
-            platform: 'microsoft', tenantExternalId: tid, userExternalId: oid, accessToken: g.accessToken, refreshToken: g.refreshToken,
-            expiresAt: new Date(Date.now() + 3600_000).toISOString(), scopes,
+            platform: 'microsoft',
+            tenantExternalId: tid,
+            userExternalId: oid,
+            accessToken: g.accessToken,
+            refreshToken: g.refreshToken,
+            expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+            scopes,
           });
           if (res.status !== 201) throw new Error(`import failed: ${res.status}`);
         }),
@@ -84,7 +89,10 @@ async function main(): Promise<void> {
       { measure: 'incidents opened (must be 1)', value: String(incidents) },
       { measure: `admin DMs sent (must be ${ADMINS}, 1 per admin)`, value: String(dms) },
       { measure: 'user DMs (sample of 200 users; must be 0)', value: String(userDms) },
-      { measure: 'target: every incident recorded and DM sent < 30 s', value: Math.max(allRecorded, adminDms) - firstFailure < 30_000 && incidents === 1 && dms === ADMINS ? 'met' : 'MISSED' },
+      {
+        measure: 'target: every incident recorded and DM sent < 30 s',
+        value: Math.max(allRecorded, adminDms) - firstFailure < 30_000 && incidents === 1 && dms === ADMINS ? 'met' : 'MISSED',
+      },
     ]);
   } finally {
     await db.end();

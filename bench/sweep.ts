@@ -39,7 +39,8 @@ async function sandboxChild(): Promise<void> {
   process.on('message', (m: ToChild) => {
     if ('calls' in m) return reply({ calls: sb.control.tokenCalls(PLATFORM, { grantType: 'refresh_token' }) });
     const grants: MintedGrant[] = [];
-    for (let i = m.mint.from; i < m.mint.to; i++) grants.push(sb.control.mintGrant(PLATFORM, { tenantExternalId: m.mint.tenant, userExternalId: `${m.mint.prefix}${i}`, scopes: SCOPES }));
+    for (let i = m.mint.from; i < m.mint.to; i++)
+      grants.push(sb.control.mintGrant(PLATFORM, { tenantExternalId: m.mint.tenant, userExternalId: `${m.mint.prefix}${i}`, scopes: SCOPES }));
     reply({ grants });
   });
   process.on('disconnect', () => void sb.close().then(() => process.exit(0)));
@@ -65,9 +66,19 @@ async function* mintAll(child: ChildProcess, prefix: string, tenant: string): As
 function rawRefresh(env: Record<string, string>, tenant: string, refreshToken: string): Promise<Response> {
   if (PLATFORM === 'zoom') {
     const basic = Buffer.from(`${env.ZOOM_CLIENT_ID}:${env.ZOOM_CLIENT_SECRET}`).toString('base64');
-    return fetch(`${env.ZOOM_OAUTH_URL}/oauth/token`, { method: 'POST', headers: { authorization: `Basic ${basic}` }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }) });
+    return fetch(`${env.ZOOM_OAUTH_URL}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}` },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+    });
   }
-  const form = { client_id: env.MICROSOFT_CLIENT_ID, client_secret: env.MICROSOFT_CLIENT_SECRET, grant_type: 'refresh_token', refresh_token: refreshToken, scope: SCOPES.join(' ') };
+  const form = {
+    client_id: env.MICROSOFT_CLIENT_ID,
+    client_secret: env.MICROSOFT_CLIENT_SECRET,
+    grant_type: 'refresh_token',
+    refresh_token: refreshToken,
+    scope: SCOPES.join(' '),
+  };
   return fetch(`${env.MICROSOFT_AUTHORITY_HOST}/${tenant}/oauth2/v2.0/token`, { method: 'POST', body: new URLSearchParams(form) });
 }
 
@@ -92,7 +103,13 @@ async function main(): Promise<void> {
     for await (const grants of mintAll(child, 'sweep-user-', tenantId)) {
       const rows = grants.map((g) => {
         const id = randomUUID();
-        const tokens = { accessToken: new Secret(g.accessToken), refreshToken: new Secret(g.refreshToken), accessTokenExpiresAt: new Date(Date.now() + 600_000), scopes: SCOPES, tokenType: 'Bearer' };
+        const tokens = {
+          accessToken: new Secret(g.accessToken),
+          refreshToken: new Secret(g.refreshToken),
+          accessTokenExpiresAt: new Date(Date.now() + 600_000),
+          scopes: SCOPES,
+          tokenType: 'Bearer',
+        };
         return { id, write: sealer.seal(id, tokens, new Date()) };
       });
       await db.query(
@@ -100,7 +117,17 @@ async function main(): Promise<void> {
            vault_key_id, access_token_expires_at, next_refresh_at)
          SELECT id, $1, $2, $3, 'sweep-user-' || (ord + $4 - 1), 'active', $5, a, r, $6, now() + interval '10 minutes', now() - interval '1 second'
          FROM unnest($7::uuid[], $8::bytea[], $9::bytea[]) WITH ORDINALITY AS t(id, a, r, ord)`,
-        [tenant.body.id, PLATFORM, tenantId, stored, SCOPES, rows[0].write.vaultKeyId, rows.map((r) => r.id), rows.map((r) => r.write.accessToken), rows.map((r) => r.write.refreshToken)],
+        [
+          tenant.body.id,
+          PLATFORM,
+          tenantId,
+          stored,
+          SCOPES,
+          rows[0].write.vaultKeyId,
+          rows.map((r) => r.id),
+          rows.map((r) => r.write.accessToken),
+          rows.map((r) => r.write.refreshToken),
+        ],
       );
       stored += rows.length;
     }
@@ -120,7 +147,7 @@ async function main(): Promise<void> {
     const cpu0 = cpuSeconds(child.pid ?? 0);
     const elu0 = performance.eventLoopUtilization();
     const s0 = Date.now();
-    for (let started = 0; started < N; ) {
+    for (let started = 0; started < N;) {
       const n = await sweep.sweep();
       if (n === 0) break;
       started += n;
@@ -154,16 +181,24 @@ async function main(): Promise<void> {
     const rawS = (Date.now() - b0) / 1000;
 
     const rate = refreshed / sweepS;
-    console.log(`sweep: ${N.toLocaleString('en')} ${PLATFORM} connections due at once, sandbox token latency ${LATENCY_MS} ms (in its own process), REFRESH_CONCURRENCY=${concurrency}, node ${process.version}`);
+    console.log(
+      `sweep: ${N.toLocaleString('en')} ${PLATFORM} connections due at once, sandbox token latency ${LATENCY_MS} ms (in its own process), REFRESH_CONCURRENCY=${concurrency}, node ${process.version}`,
+    );
     console.table([
       { measure: `baseline: ${N} refresh calls straight with fetch, ${concurrency} in flight`, value: `${Math.round(N / rawS)}/s (${rawS.toFixed(1)} s, ${rawFailed} failed)` },
       { measure: 'theoretical ceiling: concurrency / latency', value: `${Math.round((concurrency * 1000) / LATENCY_MS)}/s` },
       { measure: 'RefreshSweep: connections refreshed and rescheduled', value: `${Math.round(rate)}/s (${refreshed} in ${sweepS.toFixed(1)} s; ${failed} failed)` },
       { measure: 'sweep / baseline', value: `${((rate * rawS) / N).toFixed(2)}` },
       { measure: 'upstream refresh calls made by the sweep (must equal refreshed)', value: String(upstreamCalls) },
-      { measure: 'refreshes in progress (upstream call + commit): mean count / mean duration', value: `${(inFlight.reduce((a, b) => a + b, 0) / inFlight.length).toFixed(1)} / ${((total('_sum') / total('_count')) * 1000).toFixed(1)} ms` },
+      {
+        measure: 'refreshes in progress (upstream call + commit): mean count / mean duration',
+        value: `${(inFlight.reduce((a, b) => a + b, 0) / inFlight.length).toFixed(1)} / ${((total('_sum') / total('_count')) * 1000).toFixed(1)} ms`,
+      },
       { measure: 'service event-loop utilisation during the sweep (1.00 = its thread is saturated)', value: elu.toFixed(2) },
-      { measure: 'CPU per refresh: service / PostgreSQL / sandbox', value: (['self', 'postgres', 'other'] as const).map((k) => `${Math.round(((cpu1[k] - cpu0[k]) / refreshed) * 1e6)} µs`).join(' / ') },
+      {
+        measure: 'CPU per refresh: service / PostgreSQL / sandbox',
+        value: (['self', 'postgres', 'other'] as const).map((k) => `${Math.round(((cpu1[k] - cpu0[k]) / refreshed) * 1e6)} µs`).join(' / '),
+      },
       { measure: 'RSS before the sweep → peak during it (sampled every 100 ms)', value: `${rssBefore} MB → ${peak} MB` },
       { measure: 'target ≥ 1,000 refreshes/s', value: rate >= 1000 && failed === 0 && refreshed === N ? 'met' : 'MISSED' },
       { measure: 'target peak RSS < 300 MB', value: peak < 300 ? 'met' : 'MISSED' },

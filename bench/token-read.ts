@@ -111,7 +111,13 @@ async function main(): Promise<void> {
   const bare = Fastify();
   const floor = await NestFactory.create<NestFastifyApplication>(FloorModule, new FastifyAdapter(), { logger: false });
   try {
-    const tenant = await bench.call('POST', '/v1/tenants', { platform: 'zoom', externalId: 'acct-token-read', name: 'Token Read', admins: [], bot: { accountId: 'acct-token-read' } });
+    const tenant = await bench.call('POST', '/v1/tenants', {
+      platform: 'zoom',
+      externalId: 'acct-token-read',
+      name: 'Token Read',
+      admins: [],
+      bot: { accountId: 'acct-token-read' },
+    });
     const relay = await bench.call('POST', '/v1/api-clients', { name: 'bench relay', role: 'relay', tenantIds: ['*'] });
     if (tenant.status !== 201 || relay.status !== 201) throw new Error(`setup failed: ${tenant.status} ${relay.status}`);
     const key = String(relay.body.apiKey);
@@ -121,8 +127,13 @@ async function main(): Promise<void> {
       const userExternalId = `reader${i}`;
       const g = sb.control.mintGrant('zoom', { tenantExternalId: 'acct-token-read', userExternalId, scopes });
       const res = await bench.call('POST', '/v1/connections', {
-        platform: 'zoom', tenantExternalId: 'acct-token-read', userExternalId, accessToken: g.accessToken, refreshToken: g.refreshToken,
-        expiresAt: new Date(Date.now() + g.expiresIn * 1000).toISOString(), scopes,
+        platform: 'zoom',
+        tenantExternalId: 'acct-token-read',
+        userExternalId,
+        accessToken: g.accessToken,
+        refreshToken: g.refreshToken,
+        expiresAt: new Date(Date.now() + g.expiresIn * 1000).toISOString(),
+        scopes,
       });
       if (res.status !== 201 || res.body.status !== 'active') throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body)}`);
       ids.push(String(res.body.id));
@@ -175,27 +186,51 @@ async function main(): Promise<void> {
     const api = summary(runs.api);
     const off = summary(runs.unlimited);
     const ratio = api.rate / base.rate;
-    console.log(`token read: ${CONNECTIONS} connections (Zoom, 1 h tokens) read in turn, ${HTTP_CONNECTIONS} HTTP connections, ${ROUNDS} alternating rounds of ${SECONDS} s per side (medians), autocannon in a child process, node ${process.version}`);
-    console.table([
-      { side: 'bare Fastify, constant JSON (baseline)', ...base },
-      { side: 'empty NestJS route on Fastify, constant JSON', ...nest },
-      { side: 'token API (relay key, audit on, rate limiter on)', ...api },
-      { side: 'token API, RATE_LIMIT=off', ...off },
-    ].map(({ side, rate: r, p50, p99, cpuUs, ok, bad }) => ({ side, 'requests/s': Math.round(r), 'p50 ms': p50, 'p99 ms': p99, 'server CPU µs/request': Math.round(cpuUs), '2xx': ok, 'non-2xx': bad })));
+    console.log(
+      `token read: ${CONNECTIONS} connections (Zoom, 1 h tokens) read in turn, ${HTTP_CONNECTIONS} HTTP connections, ${ROUNDS} alternating rounds of ${SECONDS} s per side (medians), autocannon in a child process, node ${process.version}`,
+    );
+    console.table(
+      [
+        { side: 'bare Fastify, constant JSON (baseline)', ...base },
+        { side: 'empty NestJS route on Fastify, constant JSON', ...nest },
+        { side: 'token API (relay key, audit on, rate limiter on)', ...api },
+        { side: 'token API, RATE_LIMIT=off', ...off },
+      ].map(({ side, rate: r, p50, p99, cpuUs, ok, bad }) => ({
+        side,
+        'requests/s': Math.round(r),
+        'p50 ms': p50,
+        'p99 ms': p99,
+        'server CPU µs/request': Math.round(cpuUs),
+        '2xx': ok,
+        'non-2xx': bad,
+      })),
+    );
     const byRound = (rs: Run[]) => rs.map((r) => Math.round(rate(r))).join(', ');
     console.log(`requests/s by round: bare ${byRound(runs.bare)}; empty NestJS ${byRound(runs.floor)}; API ${byRound(runs.api)}; API without limiter ${byRound(runs.unlimited)}`);
     // Paired by round (the two sides run back to back), so a slow round moves both alike.
     const limiterUs = median(runs.api.map((r, i) => r.cpuUs - runs.unlimited[i].cpuUs));
-    console.log(`server CPU µs/request by round: API ${runs.api.map((r) => r.cpuUs.toFixed(1)).join(', ')}; API without limiter ${runs.unlimited.map((r) => r.cpuUs.toFixed(1)).join(', ')}`);
+    console.log(
+      `server CPU µs/request by round: API ${runs.api.map((r) => r.cpuUs.toFixed(1)).join(', ')}; API without limiter ${runs.unlimited.map((r) => r.cpuUs.toFixed(1)).join(', ')}`,
+    );
     console.log(`the limiter's own work (TokenBuckets.take, one key, 10^6 calls): ${takeNs().toFixed(0)} ns per call`);
     console.table([
       { measure: 'API / bare requests/s', value: ratio.toFixed(3), target: '≥ 0.50', result: ratio >= 0.5 ? 'met' : 'MISSED' },
       { measure: 'empty NestJS / bare requests/s (for reference)', value: (nest.rate / base.rate).toFixed(3), target: '', result: '' },
       { measure: 'server CPU per request, API / bare (for reference)', value: (api.cpuUs / base.cpuUs).toFixed(2), target: '', result: '' },
       { measure: 'server CPU per request, API / empty NestJS route', value: (api.cpuUs / nest.cpuUs).toFixed(2), target: '', result: '' },
-      { measure: 'rate limiter: server CPU per request, limiter on − off (median of rounds)', value: `${limiterUs.toFixed(1)} µs`, target: '≤ 5 µs', result: limiterUs <= 5 ? 'met' : 'MISSED' },
+      {
+        measure: 'rate limiter: server CPU per request, limiter on − off (median of rounds)',
+        value: `${limiterUs.toFixed(1)} µs`,
+        target: '≤ 5 µs',
+        result: limiterUs <= 5 ? 'met' : 'MISSED',
+      },
       { measure: 'API p99', value: `${api.p99} ms`, target: '≤ 10 ms', result: api.p99 <= 10 ? 'met' : 'MISSED' },
-      { measure: 'audit events written for the API runs', value: String(audited), target: `≥ ${api.ok + off.ok} reads`, result: audited >= api.ok + off.ok && audited <= api.ok + off.ok + 2 * ROUNDS * HTTP_CONNECTIONS ? 'met' : 'MISSED' },
+      {
+        measure: 'audit events written for the API runs',
+        value: String(audited),
+        target: `≥ ${api.ok + off.ok} reads`,
+        result: audited >= api.ok + off.ok && audited <= api.ok + off.ok + 2 * ROUNDS * HTTP_CONNECTIONS ? 'met' : 'MISSED',
+      },
     ]);
   } finally {
     await bare.close();

@@ -21,8 +21,7 @@ describe('sandbox: control API, Teams connector and throughput', () => {
     client_id: sandbox.env.MICROSOFT_CLIENT_ID,
     client_secret: sandbox.env.MICROSOFT_CLIENT_SECRET,
   });
-  const refresh = (refreshToken: string): Promise<Response> =>
-    fetch(msToken(), { method: 'POST', body: new URLSearchParams(refreshForm(refreshToken)) });
+  const refresh = (refreshToken: string): Promise<Response> => fetch(msToken(), { method: 'POST', body: new URLSearchParams(refreshForm(refreshToken)) });
 
   it('arms failures over HTTP: exact status and body, then delay, then a hang that close() cuts', async () => {
     const oid = randomUUID();
@@ -59,17 +58,35 @@ describe('sandbox: control API, Teams connector and throughput', () => {
     const { env, control } = sandbox;
     const tokenResponse = await fetch(`${env.MICROSOFT_AUTHORITY_HOST}/botframework.com/oauth2/v2.0/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: env.MICROSOFT_BOT_APP_ID, client_secret: env.MICROSOFT_BOT_APP_SECRET, scope: 'https://api.botframework.com/.default' }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: env.MICROSOFT_BOT_APP_ID,
+        client_secret: env.MICROSOFT_BOT_APP_SECRET,
+        scope: 'https://api.botframework.com/.default',
+      }),
     });
     const { access_token: botToken } = (await tokenResponse.json()) as { access_token: string };
     const auth = { authorization: `Bearer ${botToken}` };
     const oid = randomUUID();
     const tid = randomUUID();
-    const conversation = await postJson(`${env.MICROSOFT_BOT_SERVICE_URL}v3/conversations`, { bot: { id: `28:${env.MICROSOFT_BOT_APP_ID}` }, isGroup: false, members: [{ id: oid }], channelData: { tenant: { id: tid } } }, auth);
+    const conversation = await postJson(
+      `${env.MICROSOFT_BOT_SERVICE_URL}v3/conversations`,
+      { bot: { id: `28:${env.MICROSOFT_BOT_APP_ID}` }, isGroup: false, members: [{ id: oid }], channelData: { tenant: { id: tid } } },
+      auth,
+    );
     expect(conversation.status).toBe(201);
     const { id } = (await conversation.json()) as { id: string };
-    const card = { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text: 'Teams needs you' }], actions: [{ type: 'Action.OpenUrl', title: 'Re-connect', url: 'http://localhost:3000/connect/m1' }] };
-    const sent = await postJson(`${env.MICROSOFT_BOT_SERVICE_URL}v3/conversations/${encodeURIComponent(id)}/activities`, { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] }, auth);
+    const card = {
+      type: 'AdaptiveCard',
+      version: '1.4',
+      body: [{ type: 'TextBlock', text: 'Teams needs you' }],
+      actions: [{ type: 'Action.OpenUrl', title: 'Re-connect', url: 'http://localhost:3000/connect/m1' }],
+    };
+    const sent = await postJson(
+      `${env.MICROSOFT_BOT_SERVICE_URL}v3/conversations/${encodeURIComponent(id)}/activities`,
+      { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] },
+      auth,
+    );
     expect(sent.status).toBe(201);
     expect(control.messages('microsoft', oid)).toEqual([expect.objectContaining({ text: 'Teams needs you', links: ['http://localhost:3000/connect/m1'] })]);
     const unauthorized = await postJson(`${env.MICROSOFT_BOT_SERVICE_URL}v3/conversations`, { members: [{ id: oid }] });

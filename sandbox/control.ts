@@ -151,13 +151,24 @@ export function controlHandler(control: SandboxControl): (req: Req, res: ServerR
         return ok(control.mintGrant(platform, { userExternalId: user, tenantExternalId: tenant, scopes }));
       }
       case 'POST lifetimes':
-        return (control.setTokenLifetimes(platform, { accessTokenSeconds: optionalNumber(body.accessTokenSeconds), refreshTokenSeconds: optionalNumber(body.refreshTokenSeconds) }), ok());
+        return (
+          control.setTokenLifetimes(platform, { accessTokenSeconds: optionalNumber(body.accessTokenSeconds), refreshTokenSeconds: optionalNumber(body.refreshTokenSeconds) }),
+          ok()
+        );
       case 'POST latency':
         return (control.setLatency(platform, optionalNumber(body.ms) ?? 0), ok());
       case 'POST refresh-failures': {
         if (!isFailure(body.failure)) return bad('failure must be {status,body,headers?} | {delayMs} | {hang:true} | {reset:true}');
         const selector = isRecord(body.selector) ? body.selector : {};
-        return (control.failRefreshes(platform, { userExternalId: stringField(selector, 'userExternalId'), tenantExternalId: stringField(selector, 'tenantExternalId') }, body.failure, times), ok());
+        return (
+          control.failRefreshes(
+            platform,
+            { userExternalId: stringField(selector, 'userExternalId'), tenantExternalId: stringField(selector, 'tenantExternalId') },
+            body.failure,
+            times,
+          ),
+          ok()
+        );
       }
       case 'POST exchange-failures':
         if (!isFailure(body.failure)) return bad('failure must be {status,body,headers?} | {delayMs} | {hang:true} | {reset:true}');

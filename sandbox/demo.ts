@@ -43,7 +43,9 @@ const CASES: Record<SandboxPlatform, [string, Failure][]> = {
 };
 
 const ids = (p: SandboxPlatform) =>
-  p === 'microsoft' ? { tenant: randomUUID(), user: () => randomUUID() } : { tenant: `T${randomUUID().slice(0, 8).toUpperCase()}`, user: () => `U${randomUUID().slice(0, 8).toUpperCase()}` };
+  p === 'microsoft'
+    ? { tenant: randomUUID(), user: () => randomUUID() }
+    : { tenant: `T${randomUUID().slice(0, 8).toUpperCase()}`, user: () => `U${randomUUID().slice(0, 8).toUpperCase()}` };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
@@ -67,11 +69,16 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   config.publicBaseUrl = base;
   const api = async (method: string, p: string, body?: unknown) => {
-    const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(base + p, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const relay = (await api('POST', '/v1/api-clients', { name: 'demo relay', role: 'relay', tenantIds: ['*'] })).body.apiKey as string;
-  const relayCall = (p: string) => fetch(base + p, { method: 'POST', headers: { authorization: `Bearer ${relay}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+  const relayCall = (p: string) =>
+    fetch(base + p, { method: 'POST', headers: { authorization: `Bearer ${relay}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
 
   const printed = new Set<unknown>();
   const watch = setInterval(() => {
@@ -87,7 +94,10 @@ async function main(): Promise<void> {
   const browse = async (url: string) => {
     const form = await fetch(url, { method: 'POST', redirect: 'manual' });
     // The flow is bound to the browser that started it (SPEC §5): carry its nonce cookie back.
-    const cookie = form.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = form.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const consent = await fetch(form.headers.get('location') ?? '', { redirect: 'manual' });
     return (await fetch(consent.headers.get('location') ?? '', { redirect: 'manual', headers: { cookie } })).status;
   };
@@ -97,8 +107,21 @@ async function main(): Promise<void> {
     for (const platform of ['microsoft', 'slack', 'webex', 'zoom'] as const) {
       const id = ids(platform);
       const admin = id.user();
-      const bot = platform === 'microsoft' ? { serviceUrl: sb.env.MICROSOFT_BOT_SERVICE_URL } : platform === 'slack' ? { botToken: sb.control.slackBotToken(id.tenant) } : platform === 'zoom' ? { accountId: id.tenant } : undefined;
-      await api('POST', '/v1/tenants', { platform, externalId: id.tenant, name: `${platform} demo org`, admins: [{ userExternalId: admin, email: 'admin@example.com' }], ...(bot ? { bot } : {}) });
+      const bot =
+        platform === 'microsoft'
+          ? { serviceUrl: sb.env.MICROSOFT_BOT_SERVICE_URL }
+          : platform === 'slack'
+            ? { botToken: sb.control.slackBotToken(id.tenant) }
+            : platform === 'zoom'
+              ? { accountId: id.tenant }
+              : undefined;
+      await api('POST', '/v1/tenants', {
+        platform,
+        externalId: id.tenant,
+        name: `${platform} demo org`,
+        admins: [{ userExternalId: admin, email: 'admin@example.com' }],
+        ...(bot ? { bot } : {}),
+      });
       console.log(`== ${platform}: tenant ${id.tenant}, admin ${admin}`);
       for (const [condition, failure] of CASES[platform]) {
         const user = id.user();
@@ -111,7 +134,9 @@ async function main(): Promise<void> {
         console.log(`  ${condition}: ${user} connected (${connectionId}); injecting the platform's error`);
         sb.control.failRefreshes(platform, { userExternalId: user }, failure);
         const res = await relayCall(`/v1/connections/${connectionId}/invalidate`);
-        console.log(`    relay gets ${res.status} ${String(res.body.type)}: condition=${String(res.body.condition)} audience=${String(res.body.audience)} incident=${String(res.body.incidentId)}`);
+        console.log(
+          `    relay gets ${res.status} ${String(res.body.type)}: condition=${String(res.body.condition)} audience=${String(res.body.audience)} incident=${String(res.body.incidentId)}`,
+        );
         await sleep(600);
         if (res.body.audience === 'user') {
           const dm = sb.control.messages(platform, user).at(-1);
@@ -125,7 +150,9 @@ async function main(): Promise<void> {
         }
         await sleep(800);
         const incident = await api('GET', `/v1/incidents/${String(res.body.incidentId)}`);
-        console.log(`    incident ${String(incident.body.status)}; prompts: ${(incident.body.prompts as { kind: string; status: string }[]).map((p) => `${p.kind}:${p.status}`).join(', ')}`);
+        console.log(
+          `    incident ${String(incident.body.status)}; prompts: ${(incident.body.prompts as { kind: string; status: string }[]).map((p) => `${p.kind}:${p.status}`).join(', ')}`,
+        );
       }
     }
   } finally {

@@ -150,7 +150,7 @@ async function dispatch(handlers: Handler[], raw: IncomingMessage, res: ServerRe
     sendJson(res, 404, { error: 'not_found', message: `sandbox: no route for ${req.method} ${req.path}` });
   } catch (error: unknown) {
     // A sandbox bug must be loud in tests rather than look like a platform answer.
-    const message = error instanceof Error ? error.stack ?? error.message : String(error);
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
     if (!res.headersSent) sendJson(res, 500, { error: 'sandbox_internal_error', message });
     else res.destroy();
   }

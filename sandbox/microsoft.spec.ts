@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AuthError,
-  ConfidentialClientApplication,
-  CryptoProvider,
-  InteractionRequiredAuthError,
-  ServerError,
-} from '@azure/msal-node';
+import { AuthError, ConfidentialClientApplication, CryptoProvider, InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
 import { microsoftError, msalAuthOptions, Sandbox, startSandbox } from './index';
 
 const REDIRECT = 'http://localhost:3000/oauth/microsoft/callback';
@@ -86,14 +80,18 @@ describe('sandbox: Microsoft identity platform through @azure/msal-node', () => 
   it('surfaces an injected AADSTS error with errorNo and subError', async () => {
     const { refreshToken } = await signInWithPkce(app());
     sandbox.control.failRefreshes('microsoft', { userExternalId: oid }, microsoftError(50076), 1);
-    const error = await app().acquireTokenByRefreshToken({ refreshToken, scopes: SCOPES }).catch((e: unknown) => e);
+    const error = await app()
+      .acquireTokenByRefreshToken({ refreshToken, scopes: SCOPES })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InteractionRequiredAuthError);
     // msal types errorNo as string, but it is error_codes[0] from the JSON: a number.
     expect(Number((error as InteractionRequiredAuthError).errorNo)).toBe(50076);
     expect((error as InteractionRequiredAuthError).subError).toBe('basic_action');
 
     sandbox.control.failRefreshes('microsoft', { tenantExternalId: tid }, microsoftError(53003), 1);
-    const blocked = await app().acquireTokenByRefreshToken({ refreshToken, scopes: SCOPES }).catch((e: unknown) => e);
+    const blocked = await app()
+      .acquireTokenByRefreshToken({ refreshToken, scopes: SCOPES })
+      .catch((e: unknown) => e);
     expect(Number((blocked as AuthError & { errorNo?: string }).errorNo)).toBe(53003);
     expect((blocked as AuthError).subError).toBe('message_only');
 
@@ -103,7 +101,9 @@ describe('sandbox: Microsoft identity platform through @azure/msal-node', () => 
 
   it('answers a wrong client secret with AADSTS7000215 and HTTP 401', async () => {
     const { refreshToken } = await signInWithPkce(app());
-    const error = await app('wrong').acquireTokenByRefreshToken({ refreshToken, scopes: SCOPES }).catch((e: unknown) => e);
+    const error = await app('wrong')
+      .acquireTokenByRefreshToken({ refreshToken, scopes: SCOPES })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerError);
     expect((error as ServerError).errorCode).toBe('invalid_client');
     expect(Number((error as ServerError).errorNo)).toBe(7000215);
@@ -114,19 +114,25 @@ describe('sandbox: Microsoft identity platform through @azure/msal-node', () => 
   it('expires refresh tokens by their lifetime with AADSTS700082', async () => {
     sandbox.control.setTokenLifetimes('microsoft', { refreshTokenSeconds: -1 });
     const grant = sandbox.control.mintGrant('microsoft', { tenantExternalId: tid, userExternalId: oid, scopes: SCOPES });
-    const error = await app().acquireTokenByRefreshToken({ refreshToken: grant.refreshToken, scopes: SCOPES }).catch((e: unknown) => e);
+    const error = await app()
+      .acquireTokenByRefreshToken({ refreshToken: grant.refreshToken, scopes: SCOPES })
+      .catch((e: unknown) => e);
     expect(Number((error as ServerError).errorNo)).toBe(700082);
   });
 
   it('shows what a non-JSON 502 and a reset look like through msal', async () => {
     const grant = sandbox.control.mintGrant('microsoft', { tenantExternalId: tid, userExternalId: oid });
     sandbox.control.failRefreshes('microsoft', {}, { status: 502, body: '<html><body>502 Bad Gateway</body></html>' }, 1);
-    const gateway = await app().acquireTokenByRefreshToken({ refreshToken: grant.refreshToken, scopes: SCOPES }).catch((e: unknown) => e);
+    const gateway = await app()
+      .acquireTokenByRefreshToken({ refreshToken: grant.refreshToken, scopes: SCOPES })
+      .catch((e: unknown) => e);
     expect(gateway).toBeInstanceOf(AuthError);
     // No HTTP status reaches the caller: only MSAL's own parse failure.
     expect((gateway as AuthError).errorCode).toBe('token_parsing_error');
     sandbox.control.failRefreshes('microsoft', {}, { reset: true }, 1);
-    const reset = await app().acquireTokenByRefreshToken({ refreshToken: grant.refreshToken, scopes: SCOPES }).catch((e: unknown) => e);
+    const reset = await app()
+      .acquireTokenByRefreshToken({ refreshToken: grant.refreshToken, scopes: SCOPES })
+      .catch((e: unknown) => e);
     expect(reset).toBeInstanceOf(AuthError);
     expect((reset as AuthError).errorCode).toBe('network_error');
   });

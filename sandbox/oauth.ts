@@ -28,8 +28,7 @@ export function authorize(state: PlatformState, req: Req, res: ServerResponse, o
   // Real platforms show their own error page (no redirect) for an unknown client or missing redirect_uri.
   if (q.get('client_id') !== opts.clientId) return errorPage(res, `unknown client_id ${q.get('client_id') ?? ''}`);
   if (!redirectUri) return errorPage(res, 'redirect_uri is required');
-  const back = (params: Record<string, string | undefined>): void =>
-    redirect(res, withParams(redirectUri, { ...params, state: q.get('state') ?? undefined }));
+  const back = (params: Record<string, string | undefined>): void => redirect(res, withParams(redirectUri, { ...params, state: q.get('state') ?? undefined }));
   if (state.denyConsent) {
     return back({ error: 'access_denied', error_description: opts.denyDescription, ...opts.denyExtra });
   }
@@ -63,10 +62,7 @@ export function authorize(state: PlatformState, req: Req, res: ServerResponse, o
 export type CodeProblem = 'unknown' | 'used' | 'expired' | 'redirect_mismatch' | 'pkce_mismatch';
 
 /** Redeems a code once. A replayed code also stays dead, as on every real platform. */
-export function redeemCode(
-  state: PlatformState,
-  form: Record<string, string>,
-): { ok: true; code: CodeRecord } | { ok: false; problem: CodeProblem; code?: CodeRecord } {
+export function redeemCode(state: PlatformState, form: Record<string, string>): { ok: true; code: CodeRecord } | { ok: false; problem: CodeProblem; code?: CodeRecord } {
   const code = state.codes.get(form.code ?? '');
   if (!code) return { ok: false, problem: 'unknown' };
   if (code.used) return { ok: false, problem: 'used', code };

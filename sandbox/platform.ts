@@ -28,12 +28,7 @@ export interface PlatformModule {
  * authorization-code grants, an armed failure. Returns true when the failure already settled
  * the response.
  */
-export async function tokenPreamble(
-  state: PlatformState,
-  res: ServerResponse,
-  grantType: string,
-  user: SandboxUser | undefined,
-): Promise<boolean> {
+export async function tokenPreamble(state: PlatformState, res: ServerResponse, grantType: string, user: SandboxUser | undefined): Promise<boolean> {
   state.countCall(grantType, user?.userExternalId);
   if (state.latencyMs > 0) await sleep(state.latencyMs);
   const failure = grantType === 'refresh_token' ? state.takeRefreshFailure(user) : grantType === 'authorization_code' ? state.takeExchangeFailure() : undefined;

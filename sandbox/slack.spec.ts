@@ -33,7 +33,10 @@ describe('sandbox: Slack through @slack/web-api', () => {
   }
 
   async function slackErrorOf(promise: Promise<unknown>): Promise<string | undefined> {
-    const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
+    const error: unknown = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const data = (error as { data?: { error?: string } } | undefined)?.data;
     return data?.error;
   }

@@ -66,7 +66,14 @@ export function createSlack(ctx: PlatformContext): PlatformModule {
       const pair = userGrant(user, scopes);
       const body: Record<string, unknown> = {
         ...common,
-        authed_user: { id: user.userExternalId, scope: scopes.join(','), access_token: pair.access, token_type: 'user', refresh_token: pair.refresh, expires_in: state.accessSeconds },
+        authed_user: {
+          id: user.userExternalId,
+          scope: scopes.join(','),
+          access_token: pair.access,
+          token_type: 'user',
+          refresh_token: pair.refresh,
+          expires_in: state.accessSeconds,
+        },
         team: team(user.tenantExternalId),
       };
       if (botScopes && botScopes.length > 0) {
@@ -140,7 +147,18 @@ export function createSlack(ctx: PlatformContext): PlatformModule {
       const user = state.users.get(req.form.user ?? '');
       if (!user) return fail(res, 'user_not_found');
       const profile = { email: user.email, real_name: user.displayName, display_name: user.displayName };
-      send(res, { user: { id: user.userExternalId, team_id: user.tenantExternalId, name: user.email.split('@')[0], deleted: false, real_name: user.displayName, is_bot: false, is_admin: false, profile } });
+      send(res, {
+        user: {
+          id: user.userExternalId,
+          team_id: user.tenantExternalId,
+          name: user.email.split('@')[0],
+          deleted: false,
+          real_name: user.displayName,
+          is_bot: false,
+          is_admin: false,
+          profile,
+        },
+      });
     },
     'conversations.open': (req, res) => {
       if (!caller(req, res)) return;

@@ -1,16 +1,6 @@
 /** In-memory state of one fake platform: directory, grants, codes, failures and observations. */
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  Failure,
-  FailureSelector,
-  ReceivedMessage,
-  RevokedToken,
-  ReuseEvent,
-  SandboxPlatform,
-  SandboxUser,
-  TokenCallFilter,
-  UserInput,
-} from './types';
+import { Failure, FailureSelector, ReceivedMessage, RevokedToken, ReuseEvent, SandboxPlatform, SandboxUser, TokenCallFilter, UserInput } from './types';
 
 /** Entropy is drawn in blocks: minting 100,000 grants must stay cheap. */
 let pool = randomBytes(0);

@@ -43,7 +43,7 @@ export function createTeamsConnector(ctx: PlatformContext): (req: Req, res: Serv
       const channelData = isRecord(body.channelData) ? body.channelData : {};
       const tenantId = str(isRecord(channelData.tenant) ? channelData.tenant.id : undefined) ?? str(body.tenantId);
       const member = members[0];
-      const recipient = member ? str(member.aadObjectId) ?? str(member.id) : undefined;
+      const recipient = member ? (str(member.aadObjectId) ?? str(member.id)) : undefined;
       if (!recipient || members.length !== 1) {
         const e = botConnectorError(400, 'BadArgument', 'A 1:1 conversation needs exactly one member.');
         sendJson(res, e.status, e.body);

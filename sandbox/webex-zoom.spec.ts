@@ -15,7 +15,10 @@ async function codeFrom(authorizeUrl: string, params: Record<string, string>): P
   return new URL(response.headers.get('location') ?? '').searchParams.get('code') ?? '';
 }
 
-async function post(url: string, init: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: Record<string, unknown> }> {
+async function post(
+  url: string,
+  init: { form?: Record<string, string>; json?: unknown; headers?: Record<string, string> },
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const headers: Record<string, string> = { ...init.headers };
   let body: string | undefined;
   if (init.form) {
@@ -42,9 +45,19 @@ describe('sandbox: Webex and Zoom over fetch', () => {
     control.addUser('webex', { tenantExternalId: 'org-1', userExternalId: 'person-1', email: 'ada@example.test' });
     control.signIn('webex', 'person-1');
     const { verifier, challenge } = pkce();
-    const code = await codeFrom(`${env.WEBEX_API_URL}/authorize`, { client_id: env.WEBEX_CLIENT_ID, response_type: 'code', redirect_uri: REDIRECT, scope: 'spark:people_read', state: 's', code_challenge: challenge, code_challenge_method: 'S256' });
+    const code = await codeFrom(`${env.WEBEX_API_URL}/authorize`, {
+      client_id: env.WEBEX_CLIENT_ID,
+      response_type: 'code',
+      redirect_uri: REDIRECT,
+      scope: 'spark:people_read',
+      state: 's',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    });
     const client = { client_id: env.WEBEX_CLIENT_ID, client_secret: env.WEBEX_CLIENT_SECRET };
-    const tokens = await post(`${env.WEBEX_API_URL}/access_token`, { form: { ...client, grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier } });
+    const tokens = await post(`${env.WEBEX_API_URL}/access_token`, {
+      form: { ...client, grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier },
+    });
     expect(tokens.status).toBe(200);
     expect(tokens.body).toMatchObject({ expires_in: 1_209_600, refresh_token_expires_in: 7_776_000 });
 
@@ -93,7 +106,12 @@ describe('sandbox: Webex and Zoom over fetch', () => {
     const bot = await post(`${env.ZOOM_OAUTH_URL}/oauth/token`, { headers: basic, form: { grant_type: 'client_credentials' } });
     const message = await post(`${env.ZOOM_API_URL}/im/chat/messages`, {
       headers: { authorization: `Bearer ${String(bot.body.access_token)}` },
-      json: { robot_jid: env.ZOOM_BOT_JID, to_jid: 'kdykjnimt4kpd8ffgqt9fq@xmpp.zoom.us', account_id: 'acct-1', content: { head: { text: 'Zoom needs you' }, body: [{ type: 'message', text: 'Re-connect: http://localhost:3000/connect/z1' }] } },
+      json: {
+        robot_jid: env.ZOOM_BOT_JID,
+        to_jid: 'kdykjnimt4kpd8ffgqt9fq@xmpp.zoom.us',
+        account_id: 'acct-1',
+        content: { head: { text: 'Zoom needs you' }, body: [{ type: 'message', text: 'Re-connect: http://localhost:3000/connect/z1' }] },
+      },
     });
     expect(message.status).toBe(200);
     expect(control.messages('zoom', 'KdYKjnimT4KPd8FFgQt9FQ')).toEqual([expect.objectContaining({ links: ['http://localhost:3000/connect/z1'] })]);

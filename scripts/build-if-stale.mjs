@@ -21,10 +21,8 @@ function newest(dir) {
 const sourcesAt = Math.max(statSync('.swcrc').mtimeMs, statSync('package-lock.json').mtimeMs, ...roots.map(newest));
 const builtAt = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
 if (builtAt < sourcesAt) {
-  execFileSync(
-    process.execPath,
-    ['node_modules/@swc/cli/bin/swc.js', ...roots, '-d', 'dist', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'],
-    { stdio: 'inherit' },
-  );
+  execFileSync(process.execPath, ['node_modules/@swc/cli/bin/swc.js', ...roots, '-d', 'dist', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'], {
+    stdio: 'inherit',
+  });
   writeFileSync(stamp, new Date().toISOString());
 }

@@ -53,7 +53,8 @@ export async function createApp(config: AppConfig, databaseUrl: string, logger?:
     headers(request, reply);
     const name = request.url.includes('?') ? repeatedParameter(request.query) : undefined;
     // Answered here, before any route code: a value that arrives as an array is no string.
-    if (name !== undefined) return sendProblem(reply, request, toProblem(new AppError(ProblemCode.ValidationFailed, `The query parameter "${name.slice(0, 64)}" is given more than once.`)));
+    if (name !== undefined)
+      return sendProblem(reply, request, toProblem(new AppError(ProblemCode.ValidationFailed, `The query parameter "${name.slice(0, 64)}" is given more than once.`)));
     done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {

@@ -114,7 +114,9 @@ describe('API key scope', () => {
         expect(res.status).toBe(404);
         expect(res.body.type).toBe('/problems/not-found');
       }
-      const revoked = await db.query('SELECT count(*)::int AS n FROM api_clients WHERE id = ANY($1::uuid[]) AND revoked_at IS NOT NULL', [[bootstrapId, starRelay.id, foreignAdmin.id, straddling.id]]);
+      const revoked = await db.query('SELECT count(*)::int AS n FROM api_clients WHERE id = ANY($1::uuid[]) AND revoked_at IS NOT NULL', [
+        [bootstrapId, starRelay.id, foreignAdmin.id, straddling.id],
+      ]);
       expect(revoked.rows[0].n).toBe(0);
       expect(await works(ADMIN_KEY)).toBe(200);
       expect(await works(starRelay.apiKey)).toBe(200);
@@ -134,7 +136,8 @@ describe('API key scope', () => {
       const a = await makeTenant(w.t);
       const b = await makeTenant(w.t);
       const scoped = await makeApiKey(w.t, 'admin', [a.id]);
-      const inside = (await w.t.call('POST', '/v1/api-clients', { name: 'inside', role: 'relay', tenantIds: [a.id], returnOrigins: ['https://relay.example.com'] }, scoped.apiKey)).body;
+      const inside = (await w.t.call('POST', '/v1/api-clients', { name: 'inside', role: 'relay', tenantIds: [a.id], returnOrigins: ['https://relay.example.com'] }, scoped.apiKey))
+        .body;
       const foreign = await makeApiKey(w.t, 'relay', [b.id]);
       const straddling = await makeApiKey(w.t, 'relay', [a.id, b.id]);
       const star = await makeApiKey(w.t, 'relay');
@@ -212,14 +215,24 @@ describe('API key scope', () => {
   describe('return origins and connect-link return URLs', () => {
     it('normalises returnOrigins to URL.origin and refuses anything else with a 400 naming returnOrigins', async () => {
       const ok = await w.t.call('POST', '/v1/api-clients', {
-        name: 'origins', role: 'relay', tenantIds: ['*'],
+        name: 'origins',
+        role: 'relay',
+        tenantIds: ['*'],
         returnOrigins: ['https://Relay.Example.com:443', 'https://relay.example.com', 'http://127.0.0.1:8080', 'http://localhost:3000', 'http://[::1]:9000'],
       });
       expect(ok.status).toBe(201);
       expect(ok.body.returnOrigins).toEqual(['https://relay.example.com', 'http://127.0.0.1:8080', 'http://localhost:3000', 'http://[::1]:9000']);
       expect((await db.query('SELECT return_origins FROM api_clients WHERE id = $1', [ok.body.id])).rows[0].return_origins).toEqual(ok.body.returnOrigins);
 
-      for (const bad of ['http://relay.example.com', 'https://relay.example.com/path', 'ftp://relay.example.com', 'javascript:alert(1)', 'https://u:p@relay.example.com', 'relay.example.com', 42]) {
+      for (const bad of [
+        'http://relay.example.com',
+        'https://relay.example.com/path',
+        'ftp://relay.example.com',
+        'javascript:alert(1)',
+        'https://u:p@relay.example.com',
+        'relay.example.com',
+        42,
+      ]) {
         const res = await w.t.call('POST', '/v1/api-clients', { name: 'bad origin', role: 'relay', tenantIds: ['*'], returnOrigins: [bad] });
         expect(res.status).toBe(400);
         expect(res.body.type).toBe('/problems/validation-failed');
@@ -232,7 +245,14 @@ describe('API key scope', () => {
     it('accepts a returnUrl only under the creating key’s origins (else 422), and the success page continues there', async () => {
       const ids = platformIds('webex');
       const tenant = await makeTenant(w.t, { platform: 'webex', externalId: ids.tenant });
-      const relay = (await w.t.call('POST', '/v1/api-clients', { name: 'relay with origins', role: 'relay', tenantIds: [tenant.id], returnOrigins: ['https://relay.example.com', 'http://127.0.0.1:5000'] })).body;
+      const relay = (
+        await w.t.call('POST', '/v1/api-clients', {
+          name: 'relay with origins',
+          role: 'relay',
+          tenantIds: [tenant.id],
+          returnOrigins: ['https://relay.example.com', 'http://127.0.0.1:5000'],
+        })
+      ).body;
       const plain = await makeApiKey(w.t, 'relay', [tenant.id]);
       const link = (returnUrl: unknown, key: string = relay.apiKey) =>
         w.t.call('POST', '/v1/connect-links', { platform: 'webex', tenantExternalId: ids.tenant, userExternalId: ids.user, returnUrl }, key);

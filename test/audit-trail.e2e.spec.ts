@@ -25,7 +25,11 @@ describe('audit trail of a connection', () => {
     expect(read.status).toBe(200);
     const refreshed = await w.t.call('POST', `/v1/connections/${u.connectionId}/invalidate`, undefined, relay.apiKey);
     expect(refreshed.status).toBe(200);
-    w.sb.control.failRefreshes('webex', { userExternalId: u.userExternalId }, webexOauthError('invalid_grant', 'The refresh token provided is expired, revoked, malformed, or invalid.'));
+    w.sb.control.failRefreshes(
+      'webex',
+      { userExternalId: u.userExternalId },
+      webexOauthError('invalid_grant', 'The refresh token provided is expired, revoked, malformed, or invalid.'),
+    );
     expect((await w.t.call('POST', `/v1/connections/${u.connectionId}/invalidate`, undefined, relay.apiKey)).status).toBe(409);
     expect((await w.t.call('DELETE', `/v1/connections/${u.connectionId}`)).status).toBe(200);
 
@@ -56,7 +60,7 @@ describe('audit trail of a connection', () => {
     const second = await trail(u.connectionId, `?limit=2&cursor=${first.nextCursor}`);
     expect(second.items).toHaveLength(2);
     expect(second.items[0]).not.toEqual(first.items[1]);
-    const forged = await w.t.call('GET', `/v1/connections/${u.connectionId}/audit?cursor=${Buffer.from("1 OR 1=1").toString('base64url')}`);
+    const forged = await w.t.call('GET', `/v1/connections/${u.connectionId}/audit?cursor=${Buffer.from('1 OR 1=1').toString('base64url')}`);
     expect(forged.status).toBe(400);
     expect(forged.body.type).toBe('/problems/validation-failed');
   });

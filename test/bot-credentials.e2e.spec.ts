@@ -65,7 +65,13 @@ const attacks = () => [
   w.sb.env.MICROSOFT_BOT_SERVICE_URL.replace('http:', 'https:'),
 ];
 
-const tenantBody = (overrides: Record<string, unknown> = {}) => ({ platform: 'microsoft', externalId: platformIds('microsoft').tenant, name: 'Contoso', admins: [{ userExternalId: platformIds('microsoft').user }], ...overrides });
+const tenantBody = (overrides: Record<string, unknown> = {}) => ({
+  platform: 'microsoft',
+  externalId: platformIds('microsoft').tenant,
+  name: 'Contoso',
+  admins: [{ userExternalId: platformIds('microsoft').user }],
+  ...overrides,
+});
 
 describe('the API refuses a bot.serviceUrl the token may not go to', () => {
   it('POST /v1/tenants: 400 naming bot.serviceUrl, nothing stored', async () => {
@@ -94,7 +100,12 @@ describe('the API refuses a bot.serviceUrl the token may not go to', () => {
   });
 
   it('accepts the Microsoft connector hosts and the configured origin', async () => {
-    for (const serviceUrl of ['https://smba.trafficmanager.net/amer/', 'https://europe.webchat.botframework.com/', 'https://smba.infra.gov.teams.microsoft.us/', w.sb.env.MICROSOFT_BOT_SERVICE_URL]) {
+    for (const serviceUrl of [
+      'https://smba.trafficmanager.net/amer/',
+      'https://europe.webchat.botframework.com/',
+      'https://smba.infra.gov.teams.microsoft.us/',
+      w.sb.env.MICROSOFT_BOT_SERVICE_URL,
+    ]) {
       const res = await w.t.call('POST', '/v1/tenants', tenantBody({ bot: { serviceUrl } }));
       expect([serviceUrl, res.status]).toEqual([serviceUrl, 201]);
       expect(res.body.bot).toEqual({ serviceUrl });
@@ -174,7 +185,12 @@ describe('the Teams sender checks again before every call', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ProviderFailure);
-    expect((error as ProviderFailure).signals).toMatchObject({ platform: 'microsoft', operation: 'send', platformCode: SERVICE_URL_NOT_ALLOWED, description: expect.stringContaining('https') });
+    expect((error as ProviderFailure).signals).toMatchObject({
+      platform: 'microsoft',
+      operation: 'send',
+      platformCode: SERVICE_URL_NOT_ALLOWED,
+      description: expect.stringContaining('https'),
+    });
     expect((error as ProviderFailure).signals.httpStatus).toBeUndefined();
     expect((error as ProviderFailure).signals.network).toBeUndefined();
     expect(tokenCalls()).toBe(fetched);

@@ -213,7 +213,11 @@ describe('addressing and rendering', () => {
       attachments: [
         {
           contentType: 'application/vnd.microsoft.card.adaptive',
-          content: { type: 'AdaptiveCard', body: [{ type: 'TextBlock', text: 'Your connection needs attention <R&D> \\*now\\*' }, {}, {}], actions: [{ type: 'Action.OpenUrl', url: message.action?.url }] },
+          content: {
+            type: 'AdaptiveCard',
+            body: [{ type: 'TextBlock', text: 'Your connection needs attention <R&D> \\*now\\*' }, {}, {}],
+            actions: [{ type: 'Action.OpenUrl', url: message.action?.url }],
+          },
         },
       ],
     });

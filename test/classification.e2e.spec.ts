@@ -67,10 +67,12 @@ async function refreshFailing(platform: Platform, failure: Failure, timeoutMs?: 
   if (!grant) throw new Error(`no grant for ${platform}`);
   sandbox.control.failRefreshes(platform, { userExternalId: grant.userExternalId }, failure, 1);
   const adapter = ADAPTERS[platform](config, { timeoutMs });
-  const error = await adapter.refresh({ refreshToken: new Secret(grant.refreshToken), tenantExternalId: grant.tenantExternalId, userExternalId: grant.userExternalId, scopes: ['User.Read'] }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const error = await adapter
+    .refresh({ refreshToken: new Secret(grant.refreshToken), tenantExternalId: grant.tenantExternalId, userExternalId: grant.userExternalId, scopes: ['User.Read'] })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(error).toBeInstanceOf(ProviderFailure);
   const thrown = error as ProviderFailure;
   expect(thrown.signals).toMatchObject({ platform, operation: 'refresh' });
@@ -110,7 +112,7 @@ describe.each(PLATFORMS)('%s transient failures', (platform) => {
     microsoft: { status: 429, body: microsoftError(90055, { error: 'temporarily_unavailable' }).body, headers: { 'retry-after': '7' } },
     slack: slackError('ratelimited', 7),
     webex: { status: 429, body: { message: 'Too Many Requests', trackingId: 'ROUTER_X' }, headers: { 'retry-after': '7' } },
-    zoom: { status: 429, body: { code: 429, message: "You have reached the maximum per-second rate limit for this API. Try again later." }, headers: { 'retry-after': '7' } },
+    zoom: { status: 429, body: { code: 429, message: 'You have reached the maximum per-second rate limit for this API. Try again later.' }, headers: { 'retry-after': '7' } },
   };
 
   it('429 honours Retry-After', async () => {
@@ -119,7 +121,8 @@ describe.each(PLATFORMS)('%s transient failures', (platform) => {
   });
 
   it('500 with a JSON body', async () => {
-    const body = platform === 'microsoft' ? microsoftError(50000, { error: 'server_error' }).body : platform === 'slack' ? { ok: false, error: 'internal_error' } : { error: 'server_error' };
+    const body =
+      platform === 'microsoft' ? microsoftError(50000, { error: 'server_error' }).body : platform === 'slack' ? { ok: false, error: 'internal_error' } : { error: 'server_error' };
     const { signals } = await refreshFailing(platform, { status: 500, body });
     expect(signals.httpStatus).toBe(500);
     expect(classify(signals, { now: new Date() }).kind).toBe('transient');

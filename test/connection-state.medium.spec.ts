@@ -22,7 +22,14 @@ const tokens = (tag: string): TokenWrite => ({
   scopes: ['chat:write'],
   nextRefreshAt: new Date(Date.now() + 3000_000),
 });
-const failure = (condition: Condition, audience: 'user' | 'admin'): LastError => ({ kind: 'condition', condition, audience, code: 'test', message: 'refused', at: new Date().toISOString() });
+const failure = (condition: Condition, audience: 'user' | 'admin'): LastError => ({
+  kind: 'condition',
+  condition,
+  audience,
+  code: 'test',
+  message: 'refused',
+  at: new Date().toISOString(),
+});
 
 /** ConnectionState (SPEC §2) on a real, migrated PostgreSQL: transitions, fences, release. */
 describe('ConnectionState: the one writer of connections.status', () => {
@@ -171,7 +178,12 @@ describe('ConnectionState: the one writer of connections.status', () => {
     const user = await repo.claim((await connection()).id, owner, LEASE_MS);
     const admin = await repo.claim((await connection()).id, owner, LEASE_MS);
     if (!user || !admin) throw new Error('claim failed');
-    expect(await state.markBroken(user.id, owner, user.version, 'needs_reauth', failure('grant_revoked', 'user'))).toMatchObject({ status: 'needs_reauth', condition: 'grant_revoked', nextRefreshAt: null, leaseOwner: null });
+    expect(await state.markBroken(user.id, owner, user.version, 'needs_reauth', failure('grant_revoked', 'user'))).toMatchObject({
+      status: 'needs_reauth',
+      condition: 'grant_revoked',
+      nextRefreshAt: null,
+      leaseOwner: null,
+    });
     expect(await state.markBroken(admin.id, owner, admin.version, 'blocked', failure('app_disabled', 'admin'))).toMatchObject({ status: 'blocked', condition: 'app_disabled' });
 
     const held = await repo.claim((await connection()).id, owner, LEASE_MS);
@@ -185,7 +197,11 @@ describe('ConnectionState: the one writer of connections.status', () => {
     const row = await connection();
     expect(await state.markDrift(row.id, row.version + 1, failure('consent_required', 'admin'))).toBeUndefined();
     expect((await read(row.id)).status).toBe('active');
-    expect(await state.markDrift(row.id, row.version, failure('consent_required', 'admin'))).toMatchObject({ status: 'blocked', condition: 'consent_required', version: row.version + 1 });
+    expect(await state.markDrift(row.id, row.version, failure('consent_required', 'admin'))).toMatchObject({
+      status: 'blocked',
+      condition: 'consent_required',
+      version: row.version + 1,
+    });
   });
 
   it('revoked is final: shredded once, and no refresh, heal or drift write moves it again', async () => {
@@ -234,20 +250,24 @@ describe('ConnectionState: the one writer of connections.status', () => {
     const id = await incident();
     const row = await connection('blocked');
     const boom = new Error('rolled back');
-    await expect(ds.transaction(async (m) => {
-      await state.attachIncident(m, id, row.id);
-      throw boom;
-    })).rejects.toBe(boom);
+    await expect(
+      ds.transaction(async (m) => {
+        await state.attachIncident(m, id, row.id);
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
     expect((await read(row.id)).incidentId).toBeNull();
     expect(await ds.query(`SELECT count(*)::int AS n FROM incident_connections WHERE connection_id = $1`, [row.id])).toEqual([{ n: 0 }]);
 
     await attach(id, row.id);
     await attach(id, row.id); // joining twice is one membership
     expect(await ds.query(`SELECT count(*)::int AS n FROM incident_connections WHERE connection_id = $1`, [row.id])).toEqual([{ n: 1 }]);
-    await expect(ds.transaction(async (m) => {
-      expect(await state.releaseBlocked(m, id)).toBe(1);
-      throw boom;
-    })).rejects.toBe(boom);
+    await expect(
+      ds.transaction(async (m) => {
+        expect(await state.releaseBlocked(m, id)).toBe(1);
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
     expect(await read(row.id)).toMatchObject({ status: 'blocked', incidentId: id });
   });
 });

@@ -26,10 +26,25 @@ describe('foundation: health, docs, metrics, errors', () => {
     const routes = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     expect(routes).toEqual(
       expect.arrayContaining([
-        'POST /v1/api-clients', 'DELETE /v1/api-clients/{id}', 'POST /v1/tenants', 'GET /v1/tenants/{id}', 'PATCH /v1/tenants/{id}',
-        'POST /v1/connect-links', 'POST /v1/connections', 'GET /v1/connections', 'GET /v1/connections/{id}', 'DELETE /v1/connections/{id}',
-        'POST /v1/connections/{id}/access-token', 'POST /v1/connections/{id}/invalidate', 'GET /v1/connections/{id}/audit',
-        'GET /v1/incidents', 'GET /v1/incidents/{id}', 'GET /v1/platforms', 'GET /health/live', 'GET /health/ready', 'GET /metrics',
+        'POST /v1/api-clients',
+        'DELETE /v1/api-clients/{id}',
+        'POST /v1/tenants',
+        'GET /v1/tenants/{id}',
+        'PATCH /v1/tenants/{id}',
+        'POST /v1/connect-links',
+        'POST /v1/connections',
+        'GET /v1/connections',
+        'GET /v1/connections/{id}',
+        'DELETE /v1/connections/{id}',
+        'POST /v1/connections/{id}/access-token',
+        'POST /v1/connections/{id}/invalidate',
+        'GET /v1/connections/{id}/audit',
+        'GET /v1/incidents',
+        'GET /v1/incidents/{id}',
+        'GET /v1/platforms',
+        'GET /health/live',
+        'GET /health/ready',
+        'GET /metrics',
       ]),
     );
     const ui = await fetch(`${t.url}/docs`);

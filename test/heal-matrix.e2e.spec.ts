@@ -1,19 +1,7 @@
 import { Failure, microsoftError, SandboxPlatform, slackError, webexOauthError, zoomOauthError } from '../sandbox';
 import { SIGNAL_TABLES } from '../src/platforms/classify';
 import { AUDIENCE, Condition } from '../src/platforms/conditions';
-import {
-  dms,
-  expireAccessToken,
-  HealTenant,
-  importGrant,
-  incidentWhen,
-  PLATFORM_NAME,
-  resyncLink,
-  sentPrompts,
-  serial,
-  tenantWithAdmins,
-  waitFor,
-} from './support/heal';
+import { dms, expireAccessToken, HealTenant, importGrant, incidentWhen, PLATFORM_NAME, resyncLink, sentPrompts, serial, tenantWithAdmins, waitFor } from './support/heal';
 import { connectUser, followConnectLink, startWorld, World } from './support/world';
 
 /**
@@ -174,7 +162,13 @@ describe.concurrent.each(PLATFORMS)('%s: the matrix end to end', (platform) => {
       expect((await w.t.call('GET', `/v1/connections/${c.id}`, undefined, w.relayKey)).body.status).toBe('blocked');
 
       // The next probe succeeds: resolved, the connection active, one confirmation per admin.
-      const healed = await incidentWhen(w, incidentId, 'the probe and the confirmations', (i) => i.status === 'resolved' && sentPrompts(i.prompts, 'confirmation').length === 2, 25_000);
+      const healed = await incidentWhen(
+        w,
+        incidentId,
+        'the probe and the confirmations',
+        (i) => i.status === 'resolved' && sentPrompts(i.prompts, 'confirmation').length === 2,
+        25_000,
+      );
       expect(healed.prompts.map((p: { kind: string; recipient: string }) => `${p.kind}:${p.recipient}`).sort()).toEqual(
         tenant.admins.flatMap((a) => [`confirmation:${a}`, `initial:${a}`]).sort(),
       );

@@ -43,13 +43,24 @@ describe.concurrent('the prompt outbox across a crash and a restart', () => {
     const { child, api } = await processes.start(db.url);
     const tenantExternalId = platformIds('microsoft').tenant;
     const admins = [platformIds('microsoft').user, platformIds('microsoft').user];
-    await api('POST', '/v1/tenants', { platform: 'microsoft', externalId: tenantExternalId, name: 'Crash Co', admins: admins.map((userExternalId) => ({ userExternalId })), bot: { serviceUrl: sb.env.MICROSOFT_BOT_SERVICE_URL } });
+    await api('POST', '/v1/tenants', {
+      platform: 'microsoft',
+      externalId: tenantExternalId,
+      name: 'Crash Co',
+      admins: admins.map((userExternalId) => ({ userExternalId })),
+      bot: { serviceUrl: sb.env.MICROSOFT_BOT_SERVICE_URL },
+    });
     const relay = (await api('POST', '/v1/api-clients', { name: 'relay', role: 'relay', tenantIds: ['*'] })).body.apiKey;
     const user = platformIds('microsoft').user;
     const grant = sb.control.mintGrant('microsoft', { tenantExternalId, userExternalId: user, scopes: fullScopes('microsoft') });
     const imported = await api('POST', '/v1/connections', {
-      platform: 'microsoft', tenantExternalId, userExternalId: user, accessToken: grant.accessToken, refreshToken: grant.refreshToken,
-      expiresAt: new Date(Date.now() + 3600_000).toISOString(), scopes: fullScopes('microsoft'),
+      platform: 'microsoft',
+      tenantExternalId,
+      userExternalId: user,
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+      scopes: fullScopes('microsoft'),
     });
     expect(imported.status).toBe(201);
 

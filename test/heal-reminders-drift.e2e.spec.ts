@@ -14,7 +14,13 @@ import { connectUser, followConnectLink, startWorld, World } from './support/wor
 /** The catalog's required scopes minus one that the drift check does look for. */
 function scopesMissingOne(platform: SandboxPlatform): { scopes: string[]; missing: string } {
   const all = fullScopes(platform);
-  const missing = all.find((s) => missingScopes(platform, all.filter((x) => x !== s)).length === 1) as string;
+  const missing = all.find(
+    (s) =>
+      missingScopes(
+        platform,
+        all.filter((x) => x !== s),
+      ).length === 1,
+  ) as string;
   return { scopes: all.filter((s) => s !== missing), missing };
 }
 
@@ -124,28 +130,36 @@ describe.concurrent('reminders and scope drift', () => {
       await expectAdminIncident(expect, 'microsoft', c.id, tenant.admins, c.userExternalId);
     });
 
-    it('a refresh by the sweep that comes back lacking a required scope is blocked before any relay call; probes do not call it healed while the scope is missing', { timeout: 40_000 }, async ({ expect }) => {
-      const tenant = await tenantWithAdmins(w, 'slack', 2);
-      const { scopes } = scopesMissingOne('slack');
-      // The importer believes the grant is whole; the platform answers the refresh with what it really holds.
-      const c = await importGrant(w, 'slack', tenant.externalId, { grantedScopes: scopes, expiresInSeconds: 60 });
-      expect(c.status).toBe('active');
-      const refreshes = () => w.sb.control.tokenCalls('slack', { userExternalId: c.userExternalId, grantType: 'refresh_token' });
-      const incidentId = await waitFor('the sweep to refresh and find the drift', async () => {
-        const v = (await w.t.call('GET', `/v1/connections/${c.id}`, undefined, w.relayKey)).body;
-        return v.status === 'blocked' && v.incidentId ? (v.incidentId as string) : undefined;
-      }, 15_000);
-      expect(refreshes()).toBe(1);
-      expect(await expectAdminIncident(expect, 'slack', c.id, tenant.admins, c.userExternalId)).toBe(incidentId);
+    it(
+      'a refresh by the sweep that comes back lacking a required scope is blocked before any relay call; probes do not call it healed while the scope is missing',
+      { timeout: 40_000 },
+      async ({ expect }) => {
+        const tenant = await tenantWithAdmins(w, 'slack', 2);
+        const { scopes } = scopesMissingOne('slack');
+        // The importer believes the grant is whole; the platform answers the refresh with what it really holds.
+        const c = await importGrant(w, 'slack', tenant.externalId, { grantedScopes: scopes, expiresInSeconds: 60 });
+        expect(c.status).toBe('active');
+        const refreshes = () => w.sb.control.tokenCalls('slack', { userExternalId: c.userExternalId, grantType: 'refresh_token' });
+        const incidentId = await waitFor(
+          'the sweep to refresh and find the drift',
+          async () => {
+            const v = (await w.t.call('GET', `/v1/connections/${c.id}`, undefined, w.relayKey)).body;
+            return v.status === 'blocked' && v.incidentId ? (v.incidentId as string) : undefined;
+          },
+          15_000,
+        );
+        expect(refreshes()).toBe(1);
+        expect(await expectAdminIncident(expect, 'slack', c.id, tenant.admins, c.userExternalId)).toBe(incidentId);
 
-      // Probes refresh the grant fine, but it still lacks the scope: not healed, nobody thanked.
-      await waitFor('a probe', () => refreshes() >= 2, 15_000);
-      await sleep(1_000);
-      const incident = (await w.t.call('GET', `/v1/incidents/${incidentId}`)).body;
-      expect(incident.status).toBe('open');
-      expect((await w.t.call('GET', `/v1/connections/${c.id}`, undefined, w.relayKey)).body).toMatchObject({ status: 'blocked', incidentId });
-      for (const a of tenant.admins) expect(dms(w, 'slack', a)).toHaveLength(1);
-      expect((await w.t.call('GET', `/v1/incidents?tenantId=${tenant.id}`)).body.items).toHaveLength(1);
-    });
+        // Probes refresh the grant fine, but it still lacks the scope: not healed, nobody thanked.
+        await waitFor('a probe', () => refreshes() >= 2, 15_000);
+        await sleep(1_000);
+        const incident = (await w.t.call('GET', `/v1/incidents/${incidentId}`)).body;
+        expect(incident.status).toBe('open');
+        expect((await w.t.call('GET', `/v1/connections/${c.id}`, undefined, w.relayKey)).body).toMatchObject({ status: 'blocked', incidentId });
+        for (const a of tenant.admins) expect(dms(w, 'slack', a)).toHaveLength(1);
+        expect((await w.t.call('GET', `/v1/incidents?tenantId=${tenant.id}`)).body.items).toHaveLength(1);
+      },
+    );
   });
 });

@@ -30,7 +30,12 @@ describe(`heal storm: ${USERS} users of one Microsoft tenant`, () => {
     const all = [];
     let cursor: string | undefined;
     do {
-      const res = await w.t.call('GET', `/v1/connections?platform=microsoft&tenantExternalId=${tenant.externalId}&limit=500${cursor ? `&cursor=${cursor}` : ''}`, undefined, w.relayKey);
+      const res = await w.t.call(
+        'GET',
+        `/v1/connections?platform=microsoft&tenantExternalId=${tenant.externalId}&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        undefined,
+        w.relayKey,
+      );
       all.push(...res.body.items);
       cursor = res.body.nextCursor;
     } while (cursor);
@@ -48,10 +53,15 @@ describe(`heal storm: ${USERS} users of one Microsoft tenant`, () => {
     const stormAt = Date.now();
     await sql(w, `UPDATE connections SET next_refresh_at = now()`); // an hour passes: every token is due at once
 
-    const incidentId = await waitFor('every connection in one incident', async () => {
-      const items = await openIncidents();
-      return items.length === 1 && items[0].connectionIds.length === USERS ? (items[0].id as string) : undefined;
-    }, 40_000, 500); // each poll reads 1,000 ids: poll gently, the service is busy
+    const incidentId = await waitFor(
+      'every connection in one incident',
+      async () => {
+        const items = await openIncidents();
+        return items.length === 1 && items[0].connectionIds.length === USERS ? (items[0].id as string) : undefined;
+      },
+      40_000,
+      500,
+    ); // each poll reads 1,000 ids: poll gently, the service is busy
     const recorded = Date.now() - stormAt;
     const opened = await incidentWhen(w, incidentId, 'both admin prompts sent', (i) => sentPrompts(i.prompts, 'initial').length === 2);
     expect(opened).toMatchObject({ condition: 'conditional_access_blocked', audience: 'admin', status: 'open' });
@@ -72,12 +82,29 @@ describe(`heal storm: ${USERS} users of one Microsoft tenant`, () => {
     // The admin fixes the policy.
     const liftedAt = Date.now();
     w.sb.control.clearFailures('microsoft');
-    const healed = await incidentWhen(w, incidentId, 'the probe to succeed and both confirmations sent', (i) => i.status === 'resolved' && sentPrompts(i.prompts, 'confirmation').length === 2, 40_000, 250);
-    expect(healed.prompts.filter((p: { kind: string }) => p.kind === 'confirmation').map((p: { recipient: string }) => p.recipient).sort()).toEqual([...tenant.admins].sort());
-    const refreshed = await waitFor('every connection refreshed again', async () => {
-      const all = await connections();
-      return all.every((c) => c.status === 'active' && c.lastRefreshAt && Date.parse(c.lastRefreshAt) >= liftedAt - 1000) ? all : undefined;
-    }, 30_000, 500);
+    const healed = await incidentWhen(
+      w,
+      incidentId,
+      'the probe to succeed and both confirmations sent',
+      (i) => i.status === 'resolved' && sentPrompts(i.prompts, 'confirmation').length === 2,
+      40_000,
+      250,
+    );
+    expect(
+      healed.prompts
+        .filter((p: { kind: string }) => p.kind === 'confirmation')
+        .map((p: { recipient: string }) => p.recipient)
+        .sort(),
+    ).toEqual([...tenant.admins].sort());
+    const refreshed = await waitFor(
+      'every connection refreshed again',
+      async () => {
+        const all = await connections();
+        return all.every((c) => c.status === 'active' && c.lastRefreshAt && Date.parse(c.lastRefreshAt) >= liftedAt - 1000) ? all : undefined;
+      },
+      30_000,
+      500,
+    );
     expect(refreshed).toHaveLength(USERS);
     expect(await w.t.call('GET', `/v1/incidents?tenantId=${tenant.id}&status=open`).then((r) => r.body.items)).toHaveLength(0);
     for (const admin of tenant.admins) {

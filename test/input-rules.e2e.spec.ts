@@ -12,17 +12,16 @@ describe('input rules and page headers', () => {
   afterAll(() => t.close());
 
   describe('a query parameter given twice is 400', () => {
-    it.each([
-      ['/v1/connections?platform=slack&platform=zoom'],
-      ['/v1/incidents?status=open&status=resolved'],
-      ['/v1/connections?cursor=a&cursor=b&limit=5'],
-    ])('%s', async (path) => {
-      const res = await t.call('GET', path);
-      expect(res.status).toBe(400);
-      expect(res.headers.get('content-type')).toContain('application/problem+json');
-      expect(res.body).toMatchObject({ type: '/problems/validation-failed', status: 400 });
-      expect(res.body.detail).toMatch(/given more than once/);
-    });
+    it.each([['/v1/connections?platform=slack&platform=zoom'], ['/v1/incidents?status=open&status=resolved'], ['/v1/connections?cursor=a&cursor=b&limit=5']])(
+      '%s',
+      async (path) => {
+        const res = await t.call('GET', path);
+        expect(res.status).toBe(400);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        expect(res.body).toMatchObject({ type: '/problems/validation-failed', status: 400 });
+        expect(res.body.detail).toMatch(/given more than once/);
+      },
+    );
 
     it('on the OAuth callback too (a browser page), before any state is looked up', async () => {
       const res = await fetch(`${t.url}/oauth/slack/callback?state=a&state=b&code=c`);
@@ -101,7 +100,12 @@ describe('input rules and page headers', () => {
     });
 
     it('every JSON answer carries nosniff, errors included', async () => {
-      for (const [path, key] of [['/v1/platforms', ADMIN_KEY], ['/v1/platforms', null], ['/health/live', null], ['/v1/nothing-here', ADMIN_KEY]] as const) {
+      for (const [path, key] of [
+        ['/v1/platforms', ADMIN_KEY],
+        ['/v1/platforms', null],
+        ['/health/live', null],
+        ['/v1/nothing-here', ADMIN_KEY],
+      ] as const) {
         const res = await t.call('GET', path, undefined, key);
         expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
       }

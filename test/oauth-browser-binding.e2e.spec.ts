@@ -82,8 +82,8 @@ describe('OAuth flow bound to the browser that started it', () => {
   };
 
   it.each([
-    ['a link naming nobody (the victim would be connected under the attacker\'s link)', false],
-    ['a link naming the attacker (the identity mismatch would revoke the victim\'s new tokens)', true],
+    ["a link naming nobody (the victim would be connected under the attacker's link)", false],
+    ["a link naming the attacker (the identity mismatch would revoke the victim's new tokens)", true],
   ])('a consent URL forwarded to a victim: %s → 400, nothing exchanged, stored, consumed or revoked', async (_, namesAttacker) => {
     const victim = await connectUser(w, platform, { tenantExternalId, tenantId });
     const victimToken = await tokenOf(victim.connectionId);
@@ -140,7 +140,9 @@ describe('OAuth flow bound to the browser that started it', () => {
 
     const row = await stateRow(state);
     expect(row.nonce_hash).toEqual(sha256(cookie.value));
-    const raw = await db.query(`SELECT count(*)::int AS n FROM oauth_states WHERE position($1::bytea IN nonce_hash) > 0 OR position($1::bytea IN code_verifier) > 0`, [Buffer.from(cookie.value)]);
+    const raw = await db.query(`SELECT count(*)::int AS n FROM oauth_states WHERE position($1::bytea IN nonce_hash) > 0 OR position($1::bytea IN code_verifier) > 0`, [
+      Buffer.from(cookie.value),
+    ]);
     expect(raw.rows[0].n).toBe(0);
 
     // Dozens of unrelated cookies in the same header change nothing.

@@ -33,7 +33,12 @@ const CASES: Case[] = [
   { platform: 'microsoft', make: (c, o) => new MicrosoftOAuth(c, o), user: () => ({ tenantExternalId: randomUUID(), userExternalId: randomUUID() }), revokes: false },
   { platform: 'slack', make: (c, o) => new SlackOAuth(c, o), user: () => ({ tenantExternalId: `T0${digits()}`, userExternalId: `U0${digits()}` }), revokes: true },
   { platform: 'webex', make: (c, o) => new WebexOAuth(c, o), user: () => ({ tenantExternalId: randomUUID(), userExternalId: randomUUID() }), revokes: false },
-  { platform: 'zoom', make: (c, o) => new ZoomOAuth(c, o), user: () => ({ tenantExternalId: randomBytes(8).toString('hex'), userExternalId: randomBytes(8).toString('hex') }), revokes: true },
+  {
+    platform: 'zoom',
+    make: (c, o) => new ZoomOAuth(c, o),
+    user: () => ({ tenantExternalId: randomBytes(8).toString('hex'), userExternalId: randomBytes(8).toString('hex') }),
+    revokes: true,
+  },
 ];
 
 function digits(): string {
@@ -85,7 +90,12 @@ describe.each(CASES)('$platform OAuth adapter', ({ platform, make, user: newUser
     expect(`${back.origin}${back.pathname}`).toBe(redirectUri);
     expect(back.searchParams.get('state')).toBe(state);
     const code = back.searchParams.get('code') ?? '';
-    const { tokens, identity } = await provider.exchangeCode({ code, codeVerifier: verifier, redirectUri, tenantExternalId: platform === 'microsoft' ? user.tenantExternalId : undefined });
+    const { tokens, identity } = await provider.exchangeCode({
+      code,
+      codeVerifier: verifier,
+      redirectUri,
+      tenantExternalId: platform === 'microsoft' ? user.tenantExternalId : undefined,
+    });
     expect(identity).toMatchObject(user);
     expect(tokens.refreshToken).toBeInstanceOf(Secret);
     expect(tokens.accessTokenExpiresAt.getTime()).toBeGreaterThan(Date.now());

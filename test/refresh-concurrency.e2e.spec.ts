@@ -49,9 +49,7 @@ describe('one refresh per connection across replicas', () => {
 
   it('500 concurrent token calls over two instances cause exactly 1 upstream refresh', async () => {
     const { id, user } = await importUser('slack', 120);
-    const calls = Array.from({ length: 500 }, (_, i) =>
-      (i % 2 ? a : b).call('POST', `/v1/connections/${id}/access-token`, { minValiditySeconds: 300 }, relayKey),
-    );
+    const calls = Array.from({ length: 500 }, (_, i) => (i % 2 ? a : b).call('POST', `/v1/connections/${id}/access-token`, { minValiditySeconds: 300 }, relayKey));
     const answers = await Promise.all(calls);
     expect(answers.map((r) => r.status)).toEqual(Array(500).fill(200));
     expect(new Set(answers.map((r) => r.body.accessToken)).size).toBe(1);

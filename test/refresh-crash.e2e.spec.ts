@@ -87,14 +87,25 @@ describe.concurrent('refresh failures against newer writes, and refreshes cut of
     const { child, api } = await processes.start(db.url);
     const { tenant: tenantExternalId, user } = platformIds('zoom');
     const admin = platformIds('zoom').user;
-    const tenant = await api('POST', '/v1/tenants', { platform: 'zoom', externalId: tenantExternalId, name: 'Cut Co', admins: [{ userExternalId: admin }], bot: { accountId: tenantExternalId } });
+    const tenant = await api('POST', '/v1/tenants', {
+      platform: 'zoom',
+      externalId: tenantExternalId,
+      name: 'Cut Co',
+      admins: [{ userExternalId: admin }],
+      bot: { accountId: tenantExternalId },
+    });
     expect(tenant.status).toBe(201);
     const relay = (await api('POST', '/v1/api-clients', { name: 'relay', role: 'relay', tenantIds: ['*'] })).body.apiKey;
     sb.control.addUser('zoom', { tenantExternalId, userExternalId: user });
     const grant = sb.control.mintGrant('zoom', { tenantExternalId, userExternalId: user, scopes: fullScopes('zoom') });
     const imported = await api('POST', '/v1/connections', {
-      platform: 'zoom', tenantExternalId, userExternalId: user, accessToken: grant.accessToken, refreshToken: grant.refreshToken,
-      expiresAt: new Date(Date.now() + 3600_000).toISOString(), scopes: fullScopes('zoom'),
+      platform: 'zoom',
+      tenantExternalId,
+      userExternalId: user,
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+      scopes: fullScopes('zoom'),
     });
     expect(imported.status).toBe(201);
     const id = imported.body.id;

@@ -33,8 +33,13 @@ describe('refresh sweep: upstream slots, claims ahead, group commits', () => {
       const user = platformIds('zoom').user;
       const grant = w.sb.control.mintGrant('zoom', { tenantExternalId: tenant, userExternalId: user, scopes: fullScopes('zoom') });
       const res = await w.t.call('POST', '/v1/connections', {
-        platform: 'zoom', tenantExternalId: tenant, userExternalId: user, accessToken: grant.accessToken, refreshToken: grant.refreshToken,
-        expiresAt: new Date(Date.now() + 3600_000).toISOString(), scopes: fullScopes('zoom'),
+        platform: 'zoom',
+        tenantExternalId: tenant,
+        userExternalId: user,
+        accessToken: grant.accessToken,
+        refreshToken: grant.refreshToken,
+        expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+        scopes: fullScopes('zoom'),
       });
       expect(res.status).toBe(201);
       ids.push(res.body.id);
@@ -85,10 +90,25 @@ describe('refresh sweep: upstream slots, claims ahead, group commits', () => {
     const commits = claimed.map((row) => ({
       id: row.id,
       version: row.version,
-      write: sealer.seal(row.id, { accessToken: new Secret(`at-${row.id}`), refreshToken: new Secret(`rt-${row.id}`), accessTokenExpiresAt: new Date(Date.now() + 3600_000), scopes: ['a', 'b c'], tokenType: 'Bearer' }, next),
+      write: sealer.seal(
+        row.id,
+        {
+          accessToken: new Secret(`at-${row.id}`),
+          refreshToken: new Secret(`rt-${row.id}`),
+          accessTokenExpiresAt: new Date(Date.now() + 3600_000),
+          scopes: ['a', 'b c'],
+          tokenType: 'Bearer',
+        },
+        next,
+      ),
     }));
     const committed = await w.t.app.get(ConnectionState).commitRefreshes(owner, commits);
-    expect(committed.map((r) => r.id).sort()).toEqual(claimed.slice(1).map((r) => r.id).sort());
+    expect(committed.map((r) => r.id).sort()).toEqual(
+      claimed
+        .slice(1)
+        .map((r) => r.id)
+        .sort(),
+    );
     for (const row of committed) {
       expect(row.scopes).toEqual(['a', 'b c']);
       expect(row.leaseOwner).toBeNull();

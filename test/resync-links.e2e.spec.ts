@@ -38,7 +38,13 @@ async function state(w: World, platform: SandboxPlatform, b: Broken) {
   const connection = (await w.t.call('GET', `/v1/connections/${b.id}`, undefined, w.relayKey)).body;
   const tenantConnections = (await w.t.call('GET', `/v1/connections?platform=${platform}&tenantExternalId=${b.tenantExternalId}&limit=500`, undefined, w.relayKey)).body.items;
   const incident = (await w.t.call('GET', `/v1/incidents/${b.incidentId}`)).body;
-  return { connection, tenantConnections, incident, codeExchanges: w.sb.control.tokenCalls(platform, { grantType: 'authorization_code' }), messages: w.sb.control.messages(platform).length };
+  return {
+    connection,
+    tenantConnections,
+    incident,
+    codeExchanges: w.sb.control.tokenCalls(platform, { grantType: 'authorization_code' }),
+    messages: w.sb.control.messages(platform).length,
+  };
 }
 
 /** The link's page (GET) and its button (POST) are both refused with this HTML page. */

@@ -78,7 +78,10 @@ describe('a tenant-scoped key on every /v1 route against a foreign tenant', () =
       'POST /v1/connections/{id}/access-token': [{ method, path: withId(victim.id), body: {} }],
       'POST /v1/connections/{id}/invalidate': [{ method, path: withId(victim.id) }],
       'DELETE /v1/connections/{id}': [{ method, path: withId(victim.id) }],
-      'GET /v1/incidents': [{ method, path: `${template}?tenantId=${theirs.id}` }, { method, path: template }],
+      'GET /v1/incidents': [
+        { method, path: `${template}?tenantId=${theirs.id}` },
+        { method, path: template },
+      ],
       'GET /v1/incidents/{id}': [{ method, path: withId(incidentId) }],
       'GET /v1/platforms': [{ method, path: template }],
     };
@@ -123,6 +126,8 @@ describe('a tenant-scoped key on every /v1 route against a foreign tenant', () =
     expect((await w.t.call('POST', `/v1/connections/${victim.id}/access-token`, {}, globalKey.apiKey)).status).toBe(200);
     expect(await sql(w, `SELECT count(*)::int AS n FROM api_clients WHERE revoked_at IS NOT NULL`)).toEqual([{ n: 0 }]);
     // No key the attempts created reaches beyond the scoped key's own tenant.
-    expect(await sql(w, `SELECT count(*)::int AS n FROM api_clients WHERE name = 'escalate' AND (tenant_ids IS NULL OR NOT (tenant_ids <@ $1::uuid[]))`, [[mine.id]])).toEqual([{ n: 0 }]);
+    expect(await sql(w, `SELECT count(*)::int AS n FROM api_clients WHERE name = 'escalate' AND (tenant_ids IS NULL OR NOT (tenant_ids <@ $1::uuid[]))`, [[mine.id]])).toEqual([
+      { n: 0 },
+    ]);
   });
 });

@@ -34,7 +34,10 @@ describe('the service process on the embedded default', () => {
   async function waitReady(ms = 30_000): Promise<number> {
     const t0 = Date.now();
     while (Date.now() - t0 < ms) {
-      const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status === 200, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ok) return Date.now() - t0;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -134,8 +134,7 @@ describe.each(['webex', 'zoom', 'slack', 'microsoft'] as const)('%s adapter read
 
   const exchange = (): Promise<{ tokens: TokenSet }> =>
     adapter.exchangeCode({ code: 'code-1', codeVerifier: 'v'.repeat(64), redirectUri: REDIRECT, tenantExternalId: platform === 'microsoft' ? 'tid-1' : undefined });
-  const refresh = (): Promise<TokenSet> =>
-    adapter.refresh({ refreshToken: new Secret('FAKE-refresh'), tenantExternalId: 'tid-1', userExternalId: 'oid-1', scopes: STORED });
+  const refresh = (): Promise<TokenSet> => adapter.refresh({ refreshToken: new Secret('FAKE-refresh'), tenantExternalId: 'tid-1', userExternalId: 'oid-1', scopes: STORED });
 
   it('code exchange: the documented answer as a token set', async () => {
     const answer = documented(platform, 'exchange');
@@ -207,7 +206,12 @@ describe('the sandbox answers token requests with exactly the documented members
   }
 
   async function codeFor(platform: Platform, tenantExternalId: string, challenge: string): Promise<string> {
-    const url = ADAPTERS[platform](config).authorizeUrl({ state: 's', codeChallenge: challenge, redirectUri: REDIRECT, tenantExternalId: platform === 'microsoft' ? tenantExternalId : undefined });
+    const url = ADAPTERS[platform](config).authorizeUrl({
+      state: 's',
+      codeChallenge: challenge,
+      redirectUri: REDIRECT,
+      tenantExternalId: platform === 'microsoft' ? tenantExternalId : undefined,
+    });
     const response = await fetch(url, { redirect: 'manual' });
     expect(response.status).toBe(302);
     return new URL(response.headers.get('location') ?? '').searchParams.get('code') ?? '';

@@ -17,8 +17,13 @@ describe('token calls that miss the cache together', () => {
     const outsider = await makeApiKey(w.t, 'relay', [other.id]);
     const grant = w.sb.control.mintGrant('webex', { tenantExternalId: ids.tenant, userExternalId: ids.user, scopes: fullScopes('webex') });
     const imported = await w.t.call('POST', '/v1/connections', {
-      platform: 'webex', tenantExternalId: ids.tenant, userExternalId: ids.user, accessToken: grant.accessToken, refreshToken: grant.refreshToken,
-      expiresAt: new Date(Date.now() + 3600_000).toISOString(), scopes: fullScopes('webex'),
+      platform: 'webex',
+      tenantExternalId: ids.tenant,
+      userExternalId: ids.user,
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+      scopes: fullScopes('webex'),
     });
     expect(imported.status).toBe(201);
     // The import put the row in the cache; let that entry expire (1 s) so the calls below all miss.

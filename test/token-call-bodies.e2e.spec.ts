@@ -11,14 +11,20 @@ describe('token call request bodies', () => {
     await makeTenant(w.t, { platform: 'zoom', externalId: ids.tenant, bot: { accountId: ids.tenant } });
     const grant = w.sb.control.mintGrant('zoom', { tenantExternalId: ids.tenant, userExternalId: ids.user, scopes: fullScopes('zoom') });
     const res = await w.t.call('POST', '/v1/connections', {
-      platform: 'zoom', tenantExternalId: ids.tenant, userExternalId: ids.user, accessToken: grant.accessToken, refreshToken: grant.refreshToken,
-      expiresAt: new Date(Date.now() + 3_000_000).toISOString(), scopes: fullScopes('zoom'),
+      platform: 'zoom',
+      tenantExternalId: ids.tenant,
+      userExternalId: ids.user,
+      accessToken: grant.accessToken,
+      refreshToken: grant.refreshToken,
+      expiresAt: new Date(Date.now() + 3_000_000).toISOString(),
+      scopes: fullScopes('zoom'),
     });
     id = res.body.id;
   });
   afterAll(() => w.close());
 
-  const post = (init: RequestInit) => fetch(`${w.t.url}/v1/connections/${id}/access-token`, { method: 'POST', ...init, headers: { authorization: `Bearer ${w.relayKey}`, ...(init.headers ?? {}) } });
+  const post = (init: RequestInit) =>
+    fetch(`${w.t.url}/v1/connections/${id}/access-token`, { method: 'POST', ...init, headers: { authorization: `Bearer ${w.relayKey}`, ...(init.headers ?? {}) } });
 
   it('accepts no body, an empty JSON body, null, and {}', async () => {
     const bare = await post({});

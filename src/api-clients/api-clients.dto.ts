@@ -1,20 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-  ValidateBy,
-  ValidationOptions,
-} from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
 import type { Role } from '../common/auth';
 import { parseOrigin } from '../common/origins';
 import { NO_NUL } from '../common/strings';
@@ -35,7 +21,9 @@ const IsReturnOrigin = (options?: ValidationOptions) =>
 
 export class CreateApiClientDto {
   @ApiProperty({ description: 'Who holds the key', maxLength: 200, example: 'teams-relay' })
-  @IsString() @Length(1, 200) @Matches(NO_NUL, { message: 'must not contain NUL characters' })
+  @IsString()
+  @Length(1, 200)
+  @Matches(NO_NUL, { message: 'must not contain NUL characters' })
   name!: string;
 
   @ApiProperty({ enum: ['admin', 'relay'], description: 'admin manages tenants, keys and incidents; relay reads tokens' })
@@ -49,7 +37,11 @@ export class CreateApiClientDto {
       'A key scoped to tenants may only ask for a subset of its own (else 403 /problems/scope-exceeded).',
     example: ['*'],
   })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1000) @IsString({ each: true }) @Length(1, 255, { each: true })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  @Length(1, 255, { each: true })
   tenantIds!: string[];
 
   @ApiPropertyOptional({
@@ -57,7 +49,12 @@ export class CreateApiClientDto {
     description: `Origins this key's connect links may return to (returnUrl): ${ORIGIN_RULE}. Stored as URL.origin.`,
     example: ['https://relay.example.com'],
   })
-  @IsOptional() @IsArray() @ArrayMaxSize(100) @IsString({ each: true }) @Length(1, 255, { each: true }) @IsReturnOrigin({ each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @Length(1, 255, { each: true })
+  @IsReturnOrigin({ each: true })
   returnOrigins?: string[];
 }
 

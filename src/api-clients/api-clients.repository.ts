@@ -38,10 +38,7 @@ export class ApiClientsRepository {
     const params: unknown[] = [afterId ?? null];
     const inside = insideClause(scope, params);
     params.push(limit);
-    return queryRows<ApiClientRow>(this.db,
-      `SELECT ${COLUMNS} FROM api_clients WHERE ($1::uuid IS NULL OR id > $1::uuid)${inside} ORDER BY id LIMIT $${params.length}`,
-      params,
-    );
+    return queryRows<ApiClientRow>(this.db, `SELECT ${COLUMNS} FROM api_clients WHERE ($1::uuid IS NULL OR id > $1::uuid)${inside} ORDER BY id LIMIT $${params.length}`, params);
   }
 
   /** Revokes a live key inside `scope`; false when there is none (unknown, revoked, or outside). */
@@ -54,9 +51,6 @@ export class ApiClientsRepository {
 
   /** Stamps last use, unless another request (or replica) did so within the minute. */
   async touch(id: string): Promise<void> {
-    await this.db.query(
-      `UPDATE api_clients SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-      [id],
-    );
+    await this.db.query(`UPDATE api_clients SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id]);
   }
 }

@@ -77,9 +77,7 @@ export class ApiClientsService {
     const tenantIds = await this.resolveScope(caller, input.tenantIds);
     const returnOrigins = normaliseOrigins(input.returnOrigins ?? []);
     const apiKey = generateApiKey();
-    const saved = await this.clients.save(
-      this.clients.create({ name: input.name, role: input.role, tenantIds, returnOrigins, keyHash: hashApiKey(apiKey) }),
-    );
+    const saved = await this.clients.save(this.clients.create({ name: input.name, role: input.role, tenantIds, returnOrigins, keyHash: hashApiKey(apiKey) }));
     return { ...toView({ ...saved, lastUsedAt: null, revokedAt: null }), apiKey };
   }
 
@@ -135,10 +133,7 @@ export class ApiClientsService {
       if (!existing) {
         await this.clients.save(this.clients.create({ name: 'bootstrap admin', role: 'admin', tenantIds: null, keyHash, bootstrap: true }));
       } else if (!sameHash(existing.keyHash, keyHash)) {
-        await this.clients.update(
-          { id: existing.id },
-          { keyHash, role: 'admin', tenantIds: null, returnOrigins: [], createdAt: new Date(), lastUsedAt: null, revokedAt: null },
-        );
+        await this.clients.update({ id: existing.id }, { keyHash, role: 'admin', tenantIds: null, returnOrigins: [], createdAt: new Date(), lastUsedAt: null, revokedAt: null });
       } else if (existing.revokedAt) {
         this.log.warn('The bootstrap admin key (ADMIN_API_KEY) was revoked through the API and stays revoked; set a new ADMIN_API_KEY to install a fresh one.');
       }
@@ -150,9 +145,7 @@ export class ApiClientsService {
       return undefined;
     }
     const apiKey = generateApiKey();
-    await this.clients.save(
-      this.clients.create({ name: 'bootstrap admin', role: 'admin', tenantIds: null, keyHash: hashApiKey(apiKey), bootstrap: true }),
-    );
+    await this.clients.save(this.clients.create({ name: 'bootstrap admin', role: 'admin', tenantIds: null, keyHash: hashApiKey(apiKey), bootstrap: true }));
     return apiKey;
   }
 

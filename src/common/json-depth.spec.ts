@@ -28,7 +28,7 @@ describe('nestedDeeperThan', () => {
     const seen = new Set<boolean>();
     for (let seed = 1; seed < 300; seed++) {
       let x = seed;
-      const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const rand = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
       const build = (d: number): unknown => (d === 0 || rand() < 0.2 ? (rand() < 0.5 ? '[]{}"' : 1) : rand() < 0.5 ? [build(d - 1), build(d - 1)] : { k: build(d - 1), '[': '}' });
       const text = JSON.stringify(build(40));
       const deeper = depthOf(JSON.parse(text)) > MAX_JSON_DEPTH;

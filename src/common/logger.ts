@@ -9,8 +9,21 @@ const REDACT = [
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
-  ...['token', 'accessToken', 'refreshToken', 'apiKey', 'botToken', 'clientSecret', 'secret', 'password', 'codeVerifier', 'access_token', 'refresh_token', 'id_token', 'client_secret']
-    .flatMap((k) => [k, `*.${k}`]),
+  ...[
+    'token',
+    'accessToken',
+    'refreshToken',
+    'apiKey',
+    'botToken',
+    'clientSecret',
+    'secret',
+    'password',
+    'codeVerifier',
+    'access_token',
+    'refresh_token',
+    'id_token',
+    'client_secret',
+  ].flatMap((k) => [k, `*.${k}`]),
 ];
 
 /** Drops query strings and link tokens from logged URLs: both can carry secrets. */

@@ -27,19 +27,32 @@ function isDatabaseUnavailable(error: unknown): boolean {
 
 function codeForStatus(status: number): ProblemCode {
   switch (status) {
-    case 400: return ProblemCode.ValidationFailed;
-    case 401: return ProblemCode.Unauthorized;
-    case 403: return ProblemCode.Forbidden;
-    case 404: return ProblemCode.NotFound;
-    case 405: return ProblemCode.MethodNotAllowed;
-    case 409: return ProblemCode.Conflict;
-    case 410: return ProblemCode.Gone;
-    case 413: return ProblemCode.PayloadTooLarge;
-    case 415: return ProblemCode.UnsupportedMediaType;
-    case 422: return ProblemCode.Unprocessable;
-    case 429: return ProblemCode.RateLimited;
-    case 503: return ProblemCode.ServiceUnavailable;
-    default: return status >= 500 ? ProblemCode.Internal : ProblemCode.MalformedRequest;
+    case 400:
+      return ProblemCode.ValidationFailed;
+    case 401:
+      return ProblemCode.Unauthorized;
+    case 403:
+      return ProblemCode.Forbidden;
+    case 404:
+      return ProblemCode.NotFound;
+    case 405:
+      return ProblemCode.MethodNotAllowed;
+    case 409:
+      return ProblemCode.Conflict;
+    case 410:
+      return ProblemCode.Gone;
+    case 413:
+      return ProblemCode.PayloadTooLarge;
+    case 415:
+      return ProblemCode.UnsupportedMediaType;
+    case 422:
+      return ProblemCode.Unprocessable;
+    case 429:
+      return ProblemCode.RateLimited;
+    case 503:
+      return ProblemCode.ServiceUnavailable;
+    default:
+      return status >= 500 ? ProblemCode.Internal : ProblemCode.MalformedRequest;
   }
 }
 
@@ -84,7 +97,7 @@ export function toProblem(error: unknown): ProblemResponse {
     return fromCode(ProblemCode.ServiceUnavailable, 'The database is unreachable; try again shortly.', {}, 5);
   }
 
-  log.error(error instanceof Error ? error.stack ?? error.message : String(error));
+  log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   return fromCode(ProblemCode.Internal);
 }
 

@@ -11,11 +11,11 @@ const EXPLANATIONS: Partial<Record<ProblemCode, string>> = {
     '`admin`: a tenant administrator must change a setting), and the `incidentId` to follow in GET /v1/incidents/{id}. ' +
     'Retrying the same call will not help until the incident resolves.',
   [ProblemCode.UpstreamUnavailable]: 'The platform did not answer in time or answered with a temporary error. Retry after the number of seconds in Retry-After.',
-  [ProblemCode.ClientMisconfigured]: 'The service’s own OAuth client for this platform was refused (for example an expired client secret). An operator must fix it; retry after Retry-After.',
+  [ProblemCode.ClientMisconfigured]:
+    'The service’s own OAuth client for this platform was refused (for example an expired client secret). An operator must fix it; retry after Retry-After.',
   [ProblemCode.ServiceUnavailable]: 'A dependency of the service (usually its database) is unreachable. Retry after Retry-After.',
   [ProblemCode.ScopeExceeded]:
-    'An admin key scoped to tenants creates keys only for tenants in its own scope, never `*`. ' +
-    'Ask for a subset of the tenants this key holds, or use a `*` admin key.',
+    'An admin key scoped to tenants creates keys only for tenants in its own scope, never `*`. ' + 'Ask for a subset of the tenants this key holds, or use a `*` admin key.',
   [ProblemCode.ValidationFailed]: 'One or more fields are invalid; `errors` lists each field and what is wrong with it.',
 };
 

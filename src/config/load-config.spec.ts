@@ -37,8 +37,17 @@ describe('loadConfig', () => {
   });
 
   it('MICROSOFT_BOT_SERVICE_HOSTS: the Bot Framework hosts by default, replaced when set', () => {
-    expect(loadConfig({}).microsoft.botServiceHosts).toEqual(['smba.trafficmanager.net', '*.botframework.com', 'smba.infra.gcc.teams.microsoft.com', 'smba.infra.gov.teams.microsoft.us', 'smba.infra.dod.teams.microsoft.us']);
-    expect(loadConfig({ MICROSOFT_BOT_SERVICE_HOSTS: 'Connector.Contoso.example, *.bots.contoso.example' }).microsoft.botServiceHosts).toEqual(['connector.contoso.example', '*.bots.contoso.example']);
+    expect(loadConfig({}).microsoft.botServiceHosts).toEqual([
+      'smba.trafficmanager.net',
+      '*.botframework.com',
+      'smba.infra.gcc.teams.microsoft.com',
+      'smba.infra.gov.teams.microsoft.us',
+      'smba.infra.dod.teams.microsoft.us',
+    ]);
+    expect(loadConfig({ MICROSOFT_BOT_SERVICE_HOSTS: 'Connector.Contoso.example, *.bots.contoso.example' }).microsoft.botServiceHosts).toEqual([
+      'connector.contoso.example',
+      '*.bots.contoso.example',
+    ]);
   });
 
   it.each([

@@ -1,19 +1,6 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  ValidateBy,
-  ValidationOptions,
-  validateSync,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, ValidateBy, ValidationOptions, validateSync } from 'class-validator';
 import { Type } from 'class-transformer';
 import * as path from 'node:path';
 import { parseRate } from '../common/rate-limit';
@@ -81,7 +68,8 @@ class Environment {
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT?: number;
   @IsOptional() @IsString() HOST?: string;
   @IsOptional() @IsUrl(url) PUBLIC_BASE_URL?: string;
-  @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// connection string' })
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// connection string' })
   DATABASE_URL?: string;
   @IsOptional() @IsString() @MinLength(1) DATA_DIR?: string;
   @IsOptional() @IsString() VAULT_KEYS?: string;
@@ -176,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       botAppId: e.MICROSOFT_BOT_APP_ID,
       botAppSecret: e.MICROSOFT_BOT_APP_SECRET,
       botServiceUrl: e.MICROSOFT_BOT_SERVICE_URL,
-      botServiceHosts: e.MICROSOFT_BOT_SERVICE_HOSTS ? parseHostPatterns(e.MICROSOFT_BOT_SERVICE_HOSTS) ?? [] : [...DEFAULT_BOT_SERVICE_HOSTS],
+      botServiceHosts: e.MICROSOFT_BOT_SERVICE_HOSTS ? (parseHostPatterns(e.MICROSOFT_BOT_SERVICE_HOSTS) ?? []) : [...DEFAULT_BOT_SERVICE_HOSTS],
     },
     slack: {
       clientId: e.SLACK_CLIENT_ID,

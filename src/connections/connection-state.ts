@@ -78,12 +78,25 @@ export class ConnectionState {
 
   /** `created`: a new natural key. Its unique constraint fences two first connects at once. */
   async create(m: Db, row: NewConnection): Promise<ConnectionRow> {
-    const rows = await queryRows(m,
+    const rows = await queryRows(
+      m,
       `INSERT INTO connections (id, tenant_id, platform, tenant_external_id, user_external_id, status, scopes, access_token,
          refresh_token, vault_key_id, access_token_expires_at, refresh_token_expires_at, next_refresh_at)
        VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
-      [row.id, row.tenantId, row.platform, row.tenantExternalId, row.userExternalId, row.scopes, row.accessToken, row.refreshToken,
-        row.vaultKeyId, row.accessTokenExpiresAt, row.refreshTokenExpiresAt ?? null, row.nextRefreshAt],
+      [
+        row.id,
+        row.tenantId,
+        row.platform,
+        row.tenantExternalId,
+        row.userExternalId,
+        row.scopes,
+        row.accessToken,
+        row.refreshToken,
+        row.vaultKeyId,
+        row.accessTokenExpiresAt,
+        row.refreshTokenExpiresAt ?? null,
+        row.nextRefreshAt,
+      ],
     );
     return toRow(rows[0]);
   }
@@ -94,7 +107,8 @@ export class ConnectionState {
    * the version bump makes any in-flight refresh's fenced write lose.
    */
   async reconnect(m: Db, id: string, t: TokenWrite): Promise<ConnectionRow> {
-    const rows = await queryRows(m,
+    const rows = await queryRows(
+      m,
       `UPDATE connections SET status = 'active', condition = NULL, scopes = $2, access_token = $3, refresh_token = $4,
          vault_key_id = $5, access_token_expires_at = $6, refresh_token_expires_at = $7, next_refresh_at = $8,
          last_error = NULL, failure_count = 0, incident_id = NULL, version = version + 1, lease_owner = NULL,
@@ -113,7 +127,8 @@ export class ConnectionState {
    */
   async commitRefreshes(owner: string, commits: readonly RefreshCommit[]): Promise<ConnectionRow[]> {
     const c = [...commits].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const rows = await queryRows(this.db,
+    const rows = await queryRows(
+      this.db,
       `UPDATE connections SET status = 'active', condition = NULL, access_token = u_access, refresh_token = u_refresh, vault_key_id = u_key,
          access_token_expires_at = u_access_expires, refresh_token_expires_at = COALESCE(u_refresh_expires, refresh_token_expires_at),
          scopes = ARRAY(SELECT jsonb_array_elements_text(u_scopes)), next_refresh_at = u_next, last_refresh_at = now(), last_error = NULL,
@@ -122,16 +137,26 @@ export class ConnectionState {
        FROM unnest($2::uuid[], $3::bigint[], $4::bytea[], $5::bytea[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[], $10::timestamptz[])
          AS u (u_id, u_version, u_access, u_refresh, u_key, u_access_expires, u_refresh_expires, u_scopes, u_next)
        WHERE id = u_id AND lease_owner = $1 AND version = u_version RETURNING ${COLUMNS}`,
-      [owner, c.map((x) => x.id), c.map((x) => x.version), c.map((x) => x.write.accessToken), c.map((x) => x.write.refreshToken),
-        c.map((x) => x.write.vaultKeyId), c.map((x) => x.write.accessTokenExpiresAt), c.map((x) => x.write.refreshTokenExpiresAt ?? null),
-        c.map((x) => JSON.stringify(x.write.scopes)), c.map((x) => x.write.nextRefreshAt)],
+      [
+        owner,
+        c.map((x) => x.id),
+        c.map((x) => x.version),
+        c.map((x) => x.write.accessToken),
+        c.map((x) => x.write.refreshToken),
+        c.map((x) => x.write.vaultKeyId),
+        c.map((x) => x.write.accessTokenExpiresAt),
+        c.map((x) => x.write.refreshTokenExpiresAt ?? null),
+        c.map((x) => JSON.stringify(x.write.scopes)),
+        c.map((x) => x.write.nextRefreshAt),
+      ],
     );
     return rows.map(toRow);
   }
 
   /** `broken`: a permanent failure on the version the refresher read; the connection needs healing. */
   async markBroken(id: string, owner: string, version: number, status: BrokenStatus, error: LastError): Promise<ConnectionRow | undefined> {
-    const rows = await queryRows(this.db,
+    const rows = await queryRows(
+      this.db,
       `UPDATE connections SET status = $4, condition = $5, last_error = $6, next_refresh_at = NULL, version = version + 1,
          lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL, refresh_cutoff = false, updated_at = now()
        WHERE id = $1 AND lease_owner = $2 AND version = $3 RETURNING ${COLUMNS}`,
@@ -142,7 +167,8 @@ export class ConnectionState {
 
   /** `drifted`: scope drift found on the version just written: blocked, `consent_required`. */
   async markDrift(id: string, version: number, error: LastError): Promise<ConnectionRow | undefined> {
-    const rows = await queryRows(this.db,
+    const rows = await queryRows(
+      this.db,
       `UPDATE connections SET status = 'blocked', condition = 'consent_required', last_error = $3, next_refresh_at = NULL,
          version = version + 1, updated_at = now()
        WHERE id = $1 AND version = $2 AND status = 'active' RETURNING ${COLUMNS}`,
@@ -154,7 +180,8 @@ export class ConnectionState {
   /** `revoked`: crypto-shreds the tokens and marks the connection revoked, in one statement. */
   async revoke(id: string, scope: TenantScope): Promise<ConnectionRow | undefined> {
     const params: unknown[] = [id];
-    const rows = await queryRows(this.db,
+    const rows = await queryRows(
+      this.db,
       `UPDATE connections SET status = 'revoked', access_token = NULL, refresh_token = NULL, vault_key_id = NULL,
          next_refresh_at = NULL, lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL,
          version = version + 1, updated_at = now()
@@ -184,7 +211,8 @@ export class ConnectionState {
    * status and condition but leave the incident too. In the transaction that resolved it.
    */
   async releaseBlocked(m: Db, incidentId: string): Promise<number> {
-    const rows = await queryRows(m,
+    const rows = await queryRows(
+      m,
       `UPDATE connections SET status = CASE WHEN status = 'blocked' THEN 'active' ELSE status END,
          condition = CASE WHEN status = 'blocked' THEN NULL ELSE condition END,
          next_refresh_at = CASE WHEN status = 'blocked' THEN now() ELSE next_refresh_at END,

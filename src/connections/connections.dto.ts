@@ -17,7 +17,11 @@ export class ListConnectionsQuery {
   @ApiPropertyOptional({ enum: STATUSES }) @IsOptional() @IsIn(STATUSES) status?: ConnectionStatus;
   @ApiPropertyOptional({ description: 'The nextCursor of the previous page' }) @IsOptional() @IsString() @Length(1, 255) cursor?: string;
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
   limit?: number;
 }
 
@@ -26,19 +30,30 @@ export class ImportConnectionDto {
   @ApiProperty() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul) tenantExternalId!: string;
   @ApiProperty() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul) userExternalId!: string;
   @ApiProperty({ description: 'Stored sealed; never returned by any read' })
-  @IsString() @Length(1, 8192) @Matches(NO_NUL, noNul)
+  @IsString()
+  @Length(1, 8192)
+  @Matches(NO_NUL, noNul)
   accessToken!: string;
   @ApiProperty({ description: 'Stored sealed; never returned' })
-  @IsString() @Length(1, 8192) @Matches(NO_NUL, noNul)
+  @IsString()
+  @Length(1, 8192)
+  @Matches(NO_NUL, noNul)
   refreshToken!: string;
   @ApiProperty({ format: 'date-time', description: 'When the access token expires (RFC 3339)' })
-  @IsISO8601({ strict: true }) @Matches(RFC3339, { message: 'expiresAt must be an RFC 3339 date-time' })
+  @IsISO8601({ strict: true })
+  @Matches(RFC3339, { message: 'expiresAt must be an RFC 3339 date-time' })
   expiresAt!: string;
   @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional() @IsISO8601({ strict: true }) @Matches(RFC3339, { message: 'refreshTokenExpiresAt must be an RFC 3339 date-time' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  @Matches(RFC3339, { message: 'refreshTokenExpiresAt must be an RFC 3339 date-time' })
   refreshTokenExpiresAt?: string;
   @ApiProperty({ type: [String] })
-  @IsArray() @ArrayMaxSize(200) @IsString({ each: true }) @Length(1, 255, { each: true }) @Matches(NO_NUL, { each: true, message: 'scopes must not contain NUL characters' })
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @Length(1, 255, { each: true })
+  @Matches(NO_NUL, { each: true, message: 'scopes must not contain NUL characters' })
   scopes!: string[];
 }
 

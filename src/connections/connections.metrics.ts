@@ -28,7 +28,17 @@ export class ConnectionsMetrics {
     this.tokenReads = new Counter({ name: 'autoheal_token_reads_total', help: 'Token calls by outcome', labelNames: ['outcome'], registers });
     this.cacheHits = new Counter({ name: 'autoheal_token_cache_hits_total', help: 'Token calls answered from the in-memory cache', registers });
     this.cutoffs = new Counter({ name: 'autoheal_refresh_cutoff_total', help: 'Refreshes cut off by a crash, found at start', labelNames: ['platform'], registers });
-    this.rotationLost = new Counter({ name: 'autoheal_refresh_rotation_lost_total', help: 'Cut-off refreshes whose refresh token was then refused', labelNames: ['platform'], registers });
-    this.unclassified = new Counter({ name: 'autoheal_unclassified_failures_total', help: 'Permanent failures no table row matched, by raw code', labelNames: ['platform', 'code'], registers });
+    this.rotationLost = new Counter({
+      name: 'autoheal_refresh_rotation_lost_total',
+      help: 'Cut-off refreshes whose refresh token was then refused',
+      labelNames: ['platform'],
+      registers,
+    });
+    this.unclassified = new Counter({
+      name: 'autoheal_unclassified_failures_total',
+      help: 'Permanent failures no table row matched, by raw code',
+      labelNames: ['platform', 'code'],
+      registers,
+    });
   }
 }

@@ -46,7 +46,21 @@ import { TokenService } from './tokens/token.service';
     TokenSealer,
     TokenService,
   ],
-  exports: [ConnectLinksRepository, ConnectionEvents, ConnectionState, ConnectionsRepository, ConnectionsService, ConnectLinksService, OAuthFlowService, Refresher, RefreshSweep, TokenService, AuditLog, ClientHealth, TokenSealer],
+  exports: [
+    ConnectLinksRepository,
+    ConnectionEvents,
+    ConnectionState,
+    ConnectionsRepository,
+    ConnectionsService,
+    ConnectLinksService,
+    OAuthFlowService,
+    Refresher,
+    RefreshSweep,
+    TokenService,
+    AuditLog,
+    ClientHealth,
+    TokenSealer,
+  ],
 })
 export class ConnectionsModule implements OnModuleInit {
   constructor(

@@ -32,7 +32,8 @@ export class ConnectionsRepository {
 
   async findByNaturalKey(platform: Platform, tenantExternalId: string, userExternalId: string, scope: TenantScope, db: Db = this.db, lock = false) {
     const params: unknown[] = [platform, tenantExternalId, userExternalId];
-    const rows = await queryRows(db,
+    const rows = await queryRows(
+      db,
       `SELECT ${COLUMNS} FROM connections WHERE platform = $1 AND tenant_external_id = $2 AND user_external_id = $3${scopeClause(scope, params)}${lock ? ' FOR UPDATE' : ''}`,
       params,
     );
@@ -63,7 +64,8 @@ export class ConnectionsRepository {
    * holder's lease is live. The lease gates ConnectionState's refresh writes.
    */
   async claim(id: string, owner: string, leaseMs: number, status: 'active' | 'blocked' = 'active'): Promise<ConnectionRow | undefined> {
-    const rows = await queryRows(this.db,
+    const rows = await queryRows(
+      this.db,
       `UPDATE connections SET lease_owner = $2, lease_until = now() + $3 * interval '1 millisecond', refresh_started_at = now()
        WHERE id = $1 AND status = $4 AND (lease_until IS NULL OR lease_until < now())
        RETURNING ${COLUMNS}`,
@@ -74,7 +76,8 @@ export class ConnectionsRepository {
 
   /** Claims up to `limit` due connections for the sweep; replicas skip each other's rows. */
   async claimDue(owner: string, limit: number, leaseMs: number): Promise<ConnectionRow[]> {
-    const rows = await queryRows(this.db,
+    const rows = await queryRows(
+      this.db,
       `UPDATE connections c SET lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond', refresh_started_at = now()
        FROM (SELECT id AS due_id FROM connections
               WHERE status = 'active' AND next_refresh_at IS NOT NULL AND next_refresh_at <= now()
@@ -89,7 +92,8 @@ export class ConnectionsRepository {
 
   /** A transient failure: keep status and tokens, note the error, retry at `nextRefreshAt`. */
   async recordTransient(id: string, owner: string, error: LastError, nextRefreshAt: Date): Promise<ConnectionRow | undefined> {
-    const rows = await queryRows(this.db,
+    const rows = await queryRows(
+      this.db,
       `UPDATE connections SET last_error = $3, failure_count = failure_count + 1, next_refresh_at = $4,
          lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL, updated_at = now()
        WHERE id = $1 AND lease_owner = $2 RETURNING ${COLUMNS}`,
@@ -107,7 +111,8 @@ export class ConnectionsRepository {
    * refresh token is known as a rotation lost) and makes them due now. Returns them.
    */
   async adoptCutoffs(deadOwners: readonly string[]): Promise<{ id: string; platform: Platform }[]> {
-    return queryRows(this.db,
+    return queryRows(
+      this.db,
       `UPDATE connections SET refresh_cutoff = true, lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL,
          next_refresh_at = LEAST(COALESCE(next_refresh_at, now()), now())
        WHERE refresh_started_at IS NOT NULL AND (lease_until < now() OR lease_owner = ANY($1)) AND status IN ('active', 'blocked')
@@ -118,7 +123,10 @@ export class ConnectionsRepository {
 
   /** Owners of live refresh leases (to spot those of crashed processes on this host). */
   async leaseOwners(): Promise<string[]> {
-    const rows: { owner: string }[] = await queryRows(this.db, `SELECT DISTINCT lease_owner AS owner FROM connections WHERE refresh_started_at IS NOT NULL AND lease_owner IS NOT NULL`);
+    const rows: { owner: string }[] = await queryRows(
+      this.db,
+      `SELECT DISTINCT lease_owner AS owner FROM connections WHERE refresh_started_at IS NOT NULL AND lease_owner IS NOT NULL`,
+    );
     return rows.map((r) => r.owner);
   }
 }

@@ -67,10 +67,7 @@ export class ConnectionsService {
   async list(caller: Caller, query: ListConnectionsQuery): Promise<ConnectionListView> {
     const limit = query.limit ?? 100;
     const naturalKey = query.platform && query.tenantExternalId && query.userExternalId;
-    const rows = await this.repo.list(
-      { ...query, afterId: query.cursor ? idOfCursor(query.cursor) : undefined, limit: naturalKey ? 1 : limit + 1 },
-      caller.tenantIds ?? 'all',
-    );
+    const rows = await this.repo.list({ ...query, afterId: query.cursor ? idOfCursor(query.cursor) : undefined, limit: naturalKey ? 1 : limit + 1 }, caller.tenantIds ?? 'all');
     const more = !naturalKey && rows.length > limit;
     const items = (more ? rows.slice(0, limit) : rows).map(toConnectionView);
     return { items, ...(more ? { nextCursor: cursorOf(items[items.length - 1].id) } : {}) };
@@ -139,7 +136,14 @@ export class ConnectionsService {
           const id = existing?.id ?? randomUUID();
           const write = this.sealer.seal(id, tokens, nextRefreshAt(new Date(), tokens.accessTokenExpiresAt));
           if (existing) return { created: false, row: await this.state.reconnect(m, id, write) };
-          const row = await this.state.create(m, { id, tenantId: tenant.id, platform: tenant.platform, tenantExternalId: identity.tenantExternalId, userExternalId: identity.userExternalId, ...write });
+          const row = await this.state.create(m, {
+            id,
+            tenantId: tenant.id,
+            platform: tenant.platform,
+            tenantExternalId: identity.tenantExternalId,
+            userExternalId: identity.userExternalId,
+            ...write,
+          });
           return { created: true, row };
         });
         if (result) this.tokens.forget(result.row.id);

@@ -15,7 +15,12 @@ export class HealMetrics {
     const labels = ['platform', 'condition', 'audience'] as const;
     this.opened = new Counter({ name: 'autoheal_incidents_opened_total', help: 'Incidents opened', labelNames: labels, registers });
     this.resolved = new Counter({ name: 'autoheal_incidents_resolved_total', help: 'Incidents resolved', labelNames: labels, registers });
-    this.prompts = new Counter({ name: 'autoheal_prompts_total', help: 'Prompt deliveries by outcome (sent, retry, failed, skipped)', labelNames: ['platform', 'kind', 'outcome'], registers });
+    this.prompts = new Counter({
+      name: 'autoheal_prompts_total',
+      help: 'Prompt deliveries by outcome (sent, retry, failed, skipped)',
+      labelNames: ['platform', 'kind', 'outcome'],
+      registers,
+    });
     this.detectionToPrompt = new Histogram({
       name: 'autoheal_detection_to_prompt_seconds',
       help: 'From the failure detected to the first prompt sent',

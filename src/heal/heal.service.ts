@@ -163,6 +163,14 @@ export class HealService implements ConnectionListener {
   }
 
   private prompt(incident: IncidentRow, kind: PromptKind, recipient: string, email?: string, tag: string = kind): NewPrompt {
-    return { incidentId: incident.id, tenantId: incident.tenantId, platform: incident.platform, kind, recipient, recipientEmail: email, dedupeKey: `${incident.id}:${recipient}:${tag}` };
+    return {
+      incidentId: incident.id,
+      tenantId: incident.tenantId,
+      platform: incident.platform,
+      kind,
+      recipient,
+      recipientEmail: email,
+      dedupeKey: `${incident.id}:${recipient}:${tag}`,
+    };
   }
 }

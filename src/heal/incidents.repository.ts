@@ -90,12 +90,23 @@ export class IncidentsRepository {
    */
   async openOrJoin(
     m: EntityManager,
-    i: { tenantId: string; platform: Platform; condition: Condition; audience: Audience; connectionId: string | null; detectedAt: Date; nextReminderAt: Date | null; nextProbeAt: Date | null },
+    i: {
+      tenantId: string;
+      platform: Platform;
+      condition: Condition;
+      audience: Audience;
+      connectionId: string | null;
+      detectedAt: Date;
+      nextReminderAt: Date | null;
+      nextProbeAt: Date | null;
+    },
   ): Promise<{ incident: IncidentRow; opened: boolean }> {
     const existing = await this.findOpen(m, i);
     if (existing) return { incident: existing, opened: false };
-    const conflict = i.audience === 'admin' ? `(tenant_id, condition) WHERE status = 'open' AND audience = 'admin'` : `(connection_id, condition) WHERE status = 'open' AND audience = 'user'`;
-    const inserted = await queryRows<IncidentRow>(m,
+    const conflict =
+      i.audience === 'admin' ? `(tenant_id, condition) WHERE status = 'open' AND audience = 'admin'` : `(connection_id, condition) WHERE status = 'open' AND audience = 'user'`;
+    const inserted = await queryRows<IncidentRow>(
+      m,
       `INSERT INTO incidents (tenant_id, platform, condition, audience, connection_id, detected_at, next_reminder_at, next_probe_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT ${conflict} DO NOTHING RETURNING ${INCIDENT}`,
       [i.tenantId, i.platform, i.condition, i.audience, i.connectionId, i.detectedAt, i.nextReminderAt, i.nextProbeAt],
@@ -110,14 +121,21 @@ export class IncidentsRepository {
   private async findOpen(m: EntityManager, i: { tenantId: string; condition: Condition; audience: Audience; connectionId: string | null }): Promise<IncidentRow | undefined> {
     const found =
       i.audience === 'admin'
-        ? await queryRows<IncidentRow>(m, `SELECT ${INCIDENT} FROM incidents WHERE tenant_id = $1 AND condition = $2 AND audience = 'admin' AND status = 'open'`, [i.tenantId, i.condition])
-        : await queryRows<IncidentRow>(m, `SELECT ${INCIDENT} FROM incidents WHERE connection_id = $1 AND condition = $2 AND audience = 'user' AND status = 'open'`, [i.connectionId, i.condition]);
+        ? await queryRows<IncidentRow>(m, `SELECT ${INCIDENT} FROM incidents WHERE tenant_id = $1 AND condition = $2 AND audience = 'admin' AND status = 'open'`, [
+            i.tenantId,
+            i.condition,
+          ])
+        : await queryRows<IncidentRow>(m, `SELECT ${INCIDENT} FROM incidents WHERE connection_id = $1 AND condition = $2 AND audience = 'user' AND status = 'open'`, [
+            i.connectionId,
+            i.condition,
+          ]);
     return found[0];
   }
 
   async enqueue(m: EntityManager | DataSource, prompts: NewPrompt[]): Promise<number> {
     if (prompts.length === 0) return 0;
-    const rows = await queryRows(m,
+    const rows = await queryRows(
+      m,
       `INSERT INTO prompts (incident_id, tenant_id, platform, kind, recipient, recipient_email, dedupe_key)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
        ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
@@ -168,7 +186,11 @@ export class IncidentsRepository {
 
   /** Resolves an open incident; true only for the one caller that resolved it. */
   async resolve(m: EntityManager | DataSource, id: string): Promise<IncidentRow | undefined> {
-    const rows = await queryRows<IncidentRow>(m, `UPDATE incidents SET status = 'resolved', resolved_at = now(), next_reminder_at = NULL, next_probe_at = NULL WHERE id = $1 AND status = 'open' RETURNING ${INCIDENT}`, [id]);
+    const rows = await queryRows<IncidentRow>(
+      m,
+      `UPDATE incidents SET status = 'resolved', resolved_at = now(), next_reminder_at = NULL, next_probe_at = NULL WHERE id = $1 AND status = 'open' RETURNING ${INCIDENT}`,
+      [id],
+    );
     return rows[0];
   }
 
@@ -178,25 +200,34 @@ export class IncidentsRepository {
 
   /** Incidents whose next reminder is due (a plain read: `advanceReminder` claims each one). */
   async dueReminders(limit: number): Promise<IncidentRow[]> {
-    return queryRows<IncidentRow>(this.db,
-      `SELECT ${INCIDENT} FROM incidents WHERE status = 'open' AND next_reminder_at <= now() ORDER BY next_reminder_at LIMIT $1`,
-      [limit],
-    );
+    return queryRows<IncidentRow>(this.db, `SELECT ${INCIDENT} FROM incidents WHERE status = 'open' AND next_reminder_at <= now() ORDER BY next_reminder_at LIMIT $1`, [limit]);
   }
 
   /** Claims a due reminder by moving its schedule on; false when another replica took it. */
   async advanceReminder(id: string, remindersSent: number, next: Date | null): Promise<boolean> {
-    const rows = await queryRows(this.db, `UPDATE incidents SET reminders_sent = $2 + 1, next_reminder_at = $3 WHERE id = $1 AND reminders_sent = $2 AND status = 'open' RETURNING id`, [id, remindersSent, next]);
+    const rows = await queryRows(
+      this.db,
+      `UPDATE incidents SET reminders_sent = $2 + 1, next_reminder_at = $3 WHERE id = $1 AND reminders_sent = $2 AND status = 'open' RETURNING id`,
+      [id, remindersSent, next],
+    );
     return rows.length === 1;
   }
 
   async dueProbes(limit: number): Promise<IncidentRow[]> {
-    return queryRows<IncidentRow>(this.db, `SELECT ${INCIDENT} FROM incidents WHERE status = 'open' AND audience = 'admin' AND next_probe_at <= now() ORDER BY next_probe_at LIMIT $1`, [limit]);
+    return queryRows<IncidentRow>(
+      this.db,
+      `SELECT ${INCIDENT} FROM incidents WHERE status = 'open' AND audience = 'admin' AND next_probe_at <= now() ORDER BY next_probe_at LIMIT $1`,
+      [limit],
+    );
   }
 
   /** Claims a due probe by moving its schedule on; false when another replica took it. */
   async advanceProbe(id: string, attempts: number, next: Date): Promise<boolean> {
-    const rows = await queryRows(this.db, `UPDATE incidents SET probe_attempts = $2 + 1, next_probe_at = $3 WHERE id = $1 AND probe_attempts = $2 AND status = 'open' RETURNING id`, [id, attempts, next]);
+    const rows = await queryRows(
+      this.db,
+      `UPDATE incidents SET probe_attempts = $2 + 1, next_probe_at = $3 WHERE id = $1 AND probe_attempts = $2 AND status = 'open' RETURNING id`,
+      [id, attempts, next],
+    );
     return rows.length === 1;
   }
 
@@ -207,7 +238,11 @@ export class IncidentsRepository {
 
   /** Broken connections with no incident yet (a crash between the mark and the incident). */
   async unhealed(limit: number): Promise<string[]> {
-    const rows = await queryRows<{ id: string }>(this.db, `SELECT id FROM connections WHERE status IN ('needs_reauth', 'blocked') AND incident_id IS NULL ORDER BY updated_at LIMIT $1`, [limit]);
+    const rows = await queryRows<{ id: string }>(
+      this.db,
+      `SELECT id FROM connections WHERE status IN ('needs_reauth', 'blocked') AND incident_id IS NULL ORDER BY updated_at LIMIT $1`,
+      [limit],
+    );
     return rows.map((r: { id: string }) => r.id);
   }
 }

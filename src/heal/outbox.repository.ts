@@ -26,7 +26,8 @@ export class OutboxRepository {
   constructor(private readonly db: DataSource) {}
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<OutboxItem[]> {
-    return queryRows(this.db,
+    return queryRows(
+      this.db,
       `UPDATE prompts p SET lease_owner = $1, lease_until = now() + $3 * interval '1 millisecond', attempts = p.attempts + 1
        FROM (SELECT id AS due_id FROM prompts
               WHERE status = 'queued' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())
@@ -39,15 +40,27 @@ export class OutboxRepository {
   }
 
   async sent(id: string, owner: string): Promise<void> {
-    await queryRows(this.db, `UPDATE prompts SET status = 'sent', sent_at = now(), lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2`, [id, owner]);
+    await queryRows(this.db, `UPDATE prompts SET status = 'sent', sent_at = now(), lease_owner = NULL, lease_until = NULL, last_error = NULL WHERE id = $1 AND lease_owner = $2`, [
+      id,
+      owner,
+    ]);
   }
 
   async retry(id: string, owner: string, error: string, at: Date): Promise<void> {
-    await queryRows(this.db, `UPDATE prompts SET next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [id, owner, at, error.slice(0, 500)]);
+    await queryRows(this.db, `UPDATE prompts SET next_attempt_at = $3, last_error = $4, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [
+      id,
+      owner,
+      at,
+      error.slice(0, 500),
+    ]);
   }
 
   async failed(id: string, owner: string, error: string): Promise<void> {
-    await queryRows(this.db, `UPDATE prompts SET status = 'failed', last_error = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [id, owner, error.slice(0, 500)]);
+    await queryRows(this.db, `UPDATE prompts SET status = 'failed', last_error = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [
+      id,
+      owner,
+      error.slice(0, 500),
+    ]);
   }
 
   /** Who holds leases on queued prompts, for `deadLocalOwners` to pick this host's crashed processes from. */

@@ -85,7 +85,8 @@ export class OutboxWorker {
       );
       await this.outbox.sent(item.id, this.owner);
       outcome('sent');
-      if (item.kind === 'initial') this.metrics.detectionToPrompt.observe({ platform: item.platform, audience: incident.audience }, (Date.now() - incident.detectedAt.getTime()) / 1000);
+      if (item.kind === 'initial')
+        this.metrics.detectionToPrompt.observe({ platform: item.platform, audience: incident.audience }, (Date.now() - incident.detectedAt.getTime()) / 1000);
     } catch (error) {
       const failure = error instanceof ProviderFailure ? error : undefined;
       const reason = failure?.message ?? (error as Error).message;

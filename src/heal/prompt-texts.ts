@@ -24,7 +24,8 @@ const TEXTS: Record<Condition, ConditionText> = {
   },
   conditional_access_blocked: {
     happened: (p, who) => `${NAME[p]} refuses to issue tokens for ${who}: a Conditional Access (or similar admin) policy blocks the chat bridge app.`,
-    todo: (p) => `In ${CONSOLE[p]}, review the Conditional Access / session policies that apply to the chat bridge app and allow it (for example exclude the app, or allow the locations and devices it signs in from).`,
+    todo: (p) =>
+      `In ${CONSOLE[p]}, review the Conditional Access / session policies that apply to the chat bridge app and allow it (for example exclude the app, or allow the locations and devices it signs in from).`,
   },
   app_disabled: {
     happened: (p) => `The chat bridge app is disabled or uninstalled in your ${NAME[p]} organisation, so no messages can cross platforms.`,
@@ -39,7 +40,8 @@ const TEXTS: Record<Condition, ConditionText> = {
     todo: (p) => `If this is unexpected, re-enable the account in ${CONSOLE[p]}. The bridge resumes on its own once the account works again.`,
   },
   grant_revoked: {
-    happened: (p) => `Your ${NAME[p]} connection to the chat bridge stopped working: its access was revoked or expired (this happens, for example, after a password change or reset).`,
+    happened: (p) =>
+      `Your ${NAME[p]} connection to the chat bridge stopped working: its access was revoked or expired (this happens, for example, after a password change or reset).`,
     todo: (p) => `Reconnect with the button below and sign in to ${NAME[p]}. It takes a minute; until then your messages do not cross platforms.`,
   },
   mfa_enrollment_required: {

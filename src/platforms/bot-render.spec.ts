@@ -1,15 +1,4 @@
-import {
-  adaptiveCard,
-  escapeCardText,
-  escapeMarkdown,
-  escapeSlack,
-  inert,
-  markdown,
-  plainText,
-  slackBlocks,
-  slackText,
-  zoomContent,
-} from './bot-render';
+import { adaptiveCard, escapeCardText, escapeMarkdown, escapeSlack, inert, markdown, plainText, slackBlocks, slackText, zoomContent } from './bot-render';
 import type { BotMessage } from './platform';
 
 const message: BotMessage = {
@@ -67,7 +56,13 @@ describe('outside strings are inert in every format', () => {
     const texts = JSON.stringify(blocks).match(/"type":"(plain_text|mrkdwn)"/g);
     expect(texts).toEqual(['"type":"plain_text"', '"type":"plain_text"', '"type":"plain_text"']);
     const shown = JSON.stringify(blocks.filter((b) => b.type !== 'actions'));
-    expect(bareUrls(JSON.parse(shown).map((b: { text: { text: string } }) => b.text.text).join(' '))).toEqual([]);
+    expect(
+      bareUrls(
+        JSON.parse(shown)
+          .map((b: { text: { text: string } }) => b.text.text)
+          .join(' '),
+      ),
+    ).toEqual([]);
     expect(blocks[2]).toMatchObject({ elements: [{ url: 'https://autoheal.example/connect/OURLINK' }] });
   });
 

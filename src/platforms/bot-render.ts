@@ -30,13 +30,15 @@ function clamp(text: string, max: number): string {
  * the text readable; so does `](`, the heart of a markdown link.
  */
 export function inert(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex -- control characters are what this removes.
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
-    .replace(/:\/\//g, `:${ZWSP}//`)
-    // `[text](url)` is a link only with nothing between `]` and `(`: this holds where no escape does (plain fields some client renders).
-    .replace(/\]\(/g, `]${ZWSP}(`)
-    .replace(/\b(www)\./gi, `$1${ZWSP}.`);
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- control characters are what this removes.
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ')
+      .replace(/:\/\//g, `:${ZWSP}//`)
+      // `[text](url)` is a link only with nothing between `]` and `(`: this holds where no escape does (plain fields some client renders).
+      .replace(/\]\(/g, `]${ZWSP}(`)
+      .replace(/\b(www)\./gi, `$1${ZWSP}.`)
+  );
 }
 
 /** Plain text: notification previews, screen readers, clients that cannot show cards. */

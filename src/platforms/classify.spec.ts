@@ -29,7 +29,10 @@ describe('classify', () => {
   });
 
   it('lets the AADSTS number win over suberror and error, then suberror over error', () => {
-    expect(classify(ms({ aadsts: 53003, error: 'interaction_required', suberror: 'basic_action' }), { now })).toMatchObject({ condition: 'conditional_access_blocked', audience: 'admin' });
+    expect(classify(ms({ aadsts: 53003, error: 'interaction_required', suberror: 'basic_action' }), { now })).toMatchObject({
+      condition: 'conditional_access_blocked',
+      audience: 'admin',
+    });
     expect(classify(ms({ aadsts: 1234567, error: 'invalid_grant', suberror: 'consent_required' }), { now })).toMatchObject({ condition: 'consent_required' });
     expect(classify(ms({ error: 'invalid_client' }), { now }).kind).toBe('client_misconfigured');
   });

@@ -47,7 +47,11 @@ export interface ClassifyContext {
   now: Date;
 }
 
-const normalise = (value: string | number): string => String(value).trim().toLowerCase().replace(/[.!]+$/, '');
+const normalise = (value: string | number): string =>
+  String(value)
+    .trim()
+    .toLowerCase()
+    .replace(/[.!]+$/, '');
 
 /** The row that decides these signals, if any. */
 export function matchRule(signals: FailureSignals): SignalRule | undefined {

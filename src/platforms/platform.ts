@@ -138,9 +138,8 @@ export class ProviderFailure extends Error {
   constructor(readonly signals: FailureSignals) {
     super(
       `${signals.platform} ${signals.operation} failed: ${
-        [signals.httpStatus, signals.error, signals.aadsts && `AADSTS${signals.aadsts}`, signals.suberror, signals.platformCode, signals.network]
-          .filter(Boolean)
-          .join(' ') || 'unknown'
+        [signals.httpStatus, signals.error, signals.aadsts && `AADSTS${signals.aadsts}`, signals.suberror, signals.platformCode, signals.network].filter(Boolean).join(' ') ||
+        'unknown'
       }`,
     );
   }

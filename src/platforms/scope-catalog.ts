@@ -64,7 +64,12 @@ export function missingScopes(platform: Platform, granted: readonly string[]): s
     if (grants.adminSuffix && s.endsWith(grants.adminSuffix)) s = s.slice(0, -grants.adminSuffix.length);
     return grants.caseInsensitive ? s.toLowerCase() : s;
   };
-  const have = new Set(granted.flatMap((g) => g.split(/[\s,]+/)).filter((s) => s.length > 0).map(normalise));
+  const have = new Set(
+    granted
+      .flatMap((g) => g.split(/[\s,]+/))
+      .filter((s) => s.length > 0)
+      .map(normalise),
+  );
   const skip = new Set(grants.notEchoed.map(normalise));
   return user.map((e) => e.scope).filter((scope) => !skip.has(normalise(scope)) && !have.has(normalise(scope)));
 }

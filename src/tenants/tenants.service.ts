@@ -36,7 +36,7 @@ function checkBot(platform: Platform, externalId: string, bot: TenantBotDto | un
     if (!check.allowed) errors.push({ field: 'bot.serviceUrl', message: `${check.reason}: it must be an https Bot Framework service URL (see MICROSOFT_BOT_SERVICE_HOSTS)` });
   }
   if (platform === 'zoom' && bot.accountId !== undefined && bot.accountId !== externalId) {
-    errors.push({ field: 'bot.accountId', message: 'must equal the tenant\'s externalId (the Zoom account id)' });
+    errors.push({ field: 'bot.accountId', message: "must equal the tenant's externalId (the Zoom account id)" });
   }
   if (errors.length > 0) {
     throw new AppError(ProblemCode.ValidationFailed, errors.map((e) => `${e.field} ${e.message}`).join('; '), { errors });

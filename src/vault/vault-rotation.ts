@@ -26,7 +26,9 @@ export class VaultRotation {
   async remaining(): Promise<number> {
     let total = 0;
     for (const t of SEALED_TABLES) {
-      const [row] = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${t.table} WHERE vault_key_id IS NOT NULL AND vault_key_id <> $1`, [this.vault.activeKeyId]);
+      const [row] = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${t.table} WHERE vault_key_id IS NOT NULL AND vault_key_id <> $1`, [
+        this.vault.activeKeyId,
+      ]);
       total += row.n;
     }
     return total;
@@ -36,7 +38,7 @@ export class VaultRotation {
   async rotate(batchSize = 500, onProgress?: (p: RotationProgress) => void): Promise<number> {
     const total = await this.remaining();
     let moved = 0;
-    for (let idle = 0; idle < 50; ) {
+    for (let idle = 0; idle < 50;) {
       let batchMoved = 0;
       for (const t of SEALED_TABLES) batchMoved += await this.db.transaction((m) => this.rotateBatch(m, t, batchSize));
       moved += batchMoved;

@@ -8,11 +8,7 @@ import { VaultRotation } from './vault-rotation';
 
 @Global()
 @Module({
-  providers: [
-    { provide: Vault, useFactory: (config: AppConfig) => Vault.create(loadKeyring(config)), inject: [AppConfig] },
-    VaultCensus,
-    VaultRotation,
-  ],
+  providers: [{ provide: Vault, useFactory: (config: AppConfig) => Vault.create(loadKeyring(config)), inject: [AppConfig] }, VaultCensus, VaultRotation],
   exports: [Vault, VaultCensus, VaultRotation],
 })
 export class VaultModule implements OnModuleInit {

@@ -93,7 +93,10 @@ export class Vault {
       const plain = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null, cipher, associatedData(binding, keyId), nonce, vaultKey.key, 'text');
       return new Secret(plain);
     } catch {
-      throw new VaultError('authentication-failed', `the ciphertext for ${binding.owner} ${binding.purpose} does not authenticate (tampered, moved, or sealed with another key "${keyId}")`);
+      throw new VaultError(
+        'authentication-failed',
+        `the ciphertext for ${binding.owner} ${binding.purpose} does not authenticate (tampered, moved, or sealed with another key "${keyId}")`,
+      );
     }
   }
 

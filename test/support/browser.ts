@@ -21,7 +21,9 @@ export class Browser {
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
     const target = new URL(url);
     const headers = new Headers(init.headers);
-    const cookie = this.cookiesFor(target).map((c) => `${c.name}=${c.value}`).join('; ');
+    const cookie = this.cookiesFor(target)
+      .map((c) => `${c.name}=${c.value}`)
+      .join('; ');
     if (cookie) headers.set('cookie', headers.has('cookie') ? `${headers.get('cookie')}; ${cookie}` : cookie);
     const res = await fetch(url, { redirect: 'manual', ...init, headers });
     for (const line of res.headers.getSetCookie()) this.store(target, line);

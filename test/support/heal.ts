@@ -95,10 +95,15 @@ export interface PromptView {
 
 /** The incident as `GET /v1/incidents/{id}` shows it, once `ready` holds. */
 export async function incidentWhen(w: World, id: string, what: string, ready: (i: { status: string; prompts: PromptView[] }) => boolean, ms = 20_000, every = 50) {
-  return waitFor(what, async () => {
-    const res = await w.t.call('GET', `/v1/incidents/${id}`);
-    return res.status === 200 && ready(res.body) ? res.body : undefined;
-  }, ms, every);
+  return waitFor(
+    what,
+    async () => {
+      const res = await w.t.call('GET', `/v1/incidents/${id}`);
+      return res.status === 200 && ready(res.body) ? res.body : undefined;
+    },
+    ms,
+    every,
+  );
 }
 
 export const sentPrompts = (prompts: PromptView[], kind?: string) => prompts.filter((p) => p.status === 'sent' && (kind === undefined || p.kind === kind));

@@ -32,19 +32,40 @@ export class ServiceProcesses {
     this.dirs.push(dataDir);
     let output = '';
     const child = spawn(process.execPath, ['dist/src/main.js'], {
-      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', ...this.env },
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        DATABASE_URL: databaseUrl,
+        ADMIN_API_KEY: ADMIN_KEY,
+        LOG_LEVEL: 'warn',
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.on('data', (d) => (output += d));
     child.stderr?.on('data', (d) => (output += d));
     this.children.push(child);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(`the service process to be ready: ${output}`, () => fetch(`${base}/health/ready`).then((r) => r.status === 200, () => false), 30_000);
+    await waitFor(
+      `the service process to be ready: ${output}`,
+      () =>
+        fetch(`${base}/health/ready`).then(
+          (r) => r.status === 200,
+          () => false,
+        ),
+      30_000,
+    );
     return {
       child,
       base,
       async api(method, p, body, key = ADMIN_KEY) {
-        const res = await fetch(base + p, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+        const res = await fetch(base + p, {
+          method,
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
         return { status: res.status, body: (await res.json()) as Record<string, string> };
       },
     };

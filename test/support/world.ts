@@ -84,7 +84,12 @@ export async function connectUser(
   if (link.status !== 201) throw new Error(`connect link: ${link.status} ${JSON.stringify(link.body)}`);
   const callback = await followConnectLink(link.body.url);
   if (callback.status !== 200) throw new Error(`callback: ${callback.status} ${callback.text}`);
-  const found = await w.t.call('GET', `/v1/connections?platform=${platform}&tenantExternalId=${encodeURIComponent(tenantExternalId)}&userExternalId=${encodeURIComponent(userExternalId)}`, undefined, w.relayKey);
+  const found = await w.t.call(
+    'GET',
+    `/v1/connections?platform=${platform}&tenantExternalId=${encodeURIComponent(tenantExternalId)}&userExternalId=${encodeURIComponent(userExternalId)}`,
+    undefined,
+    w.relayKey,
+  );
   const connection = found.body.items[0];
   return { connectionId: connection.id, tenantId: connection.tenantId, tenantExternalId, userExternalId, platform };
 }

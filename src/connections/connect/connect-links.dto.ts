@@ -8,10 +8,15 @@ const noNul = { message: '$property must not contain NUL characters' };
 export class CreateConnectLinkDto {
   @ApiProperty({ enum: PLATFORMS }) @IsIn(PLATFORMS) platform!: Platform;
   @ApiProperty({ description: 'The tenant (Entra tenant id, Slack team id, Webex org id, Zoom account id)' })
-  @IsString() @Length(1, 255) @Matches(NO_NUL, noNul)
+  @IsString()
+  @Length(1, 255)
+  @Matches(NO_NUL, noNul)
   tenantExternalId!: string;
   @ApiPropertyOptional({ description: 'When set, OAuth must come back as this user or nothing is stored' })
-  @IsOptional() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul)
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  @Matches(NO_NUL, noNul)
   userExternalId?: string;
   @ApiPropertyOptional({
     description:
@@ -19,7 +24,10 @@ export class CreateConnectLinkDto {
       "the creating API key's returnOrigins; otherwise 422 (checked by the service with the WHATWG URL parser browsers use).",
     maxLength: 255,
   })
-  @IsOptional() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul)
+  @IsOptional()
+  @IsString()
+  @Length(1, 255)
+  @Matches(NO_NUL, noNul)
   returnUrl?: string;
 }
 

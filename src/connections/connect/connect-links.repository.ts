@@ -29,7 +29,8 @@ export class ConnectLinksRepository {
   constructor(readonly db: DataSource) {}
 
   async insertLink(l: Omit<LinkRow, 'id' | 'usedAt' | 'voidedAt'> & { tokenHash: Buffer; createdBy: string | null }): Promise<LinkRow> {
-    const rows = await queryRows<LinkRow>(this.db,
+    const rows = await queryRows<LinkRow>(
+      this.db,
       `INSERT INTO connect_links (token_hash, tenant_id, platform, tenant_external_id, user_external_id, return_url, purpose, connection_id, incident_id, created_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${LINK_COLUMNS}`,
       [l.tokenHash, l.tenantId, l.platform, l.tenantExternalId, l.userExternalId, l.returnUrl, l.purpose, l.connectionId, l.incidentId, l.createdBy, l.expiresAt],
@@ -49,10 +50,7 @@ export class ConnectLinksRepository {
 
   /** Single use: true only for the one caller that consumed a live link. */
   async consumeLink(m: EntityManager, id: string): Promise<boolean> {
-    const rows = await queryRows(m,
-      `UPDATE connect_links SET used_at = now() WHERE id = $1 AND used_at IS NULL AND voided_at IS NULL AND expires_at > now() RETURNING id`,
-      [id],
-    );
+    const rows = await queryRows(m, `UPDATE connect_links SET used_at = now() WHERE id = $1 AND used_at IS NULL AND voided_at IS NULL AND expires_at > now() RETURNING id`, [id]);
     return rows.length === 1;
   }
 
@@ -90,7 +88,8 @@ export class ConnectLinksRepository {
 
   /** A pending state, read without taking it (the browser binding is checked first). */
   async findPendingState(stateHash: Buffer): Promise<{ id: string; linkId: string; nonceHash: Buffer | null } | undefined> {
-    const rows = await queryRows<{ id: string; linkId: string; nonceHash: Buffer | null }>(this.db,
+    const rows = await queryRows<{ id: string; linkId: string; nonceHash: Buffer | null }>(
+      this.db,
       `SELECT id, link_id AS "linkId", nonce_hash AS "nonceHash" FROM oauth_states WHERE state_hash = $1 AND used_at IS NULL AND expires_at > now()`,
       [stateHash],
     );
@@ -99,7 +98,8 @@ export class ConnectLinksRepository {
 
   /** Takes a state once: a used or expired state gives undefined. */
   async takeState(id: string): Promise<{ id: string; linkId: string; codeVerifier: SealedSecret } | undefined> {
-    const rows = await queryRows<{ id: string; linkId: string; codeVerifier: SealedSecret }>(this.db,
+    const rows = await queryRows<{ id: string; linkId: string; codeVerifier: SealedSecret }>(
+      this.db,
       `UPDATE oauth_states SET used_at = now() WHERE id = $1 AND used_at IS NULL AND expires_at > now()
        RETURNING id, link_id AS "linkId", code_verifier AS "codeVerifier"`,
       [id],
@@ -112,7 +112,8 @@ export class ConnectLinksRepository {
    * oldest first through `oauth_states_expires_at`. SKIP LOCKED lets replicas prune side by side.
    */
   async pruneExpiredStates(limit: number): Promise<number> {
-    const rows = await queryRows(this.db,
+    const rows = await queryRows(
+      this.db,
       `DELETE FROM oauth_states WHERE id IN (
          SELECT id FROM oauth_states WHERE expires_at < now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING id`,
@@ -123,7 +124,8 @@ export class ConnectLinksRepository {
 
   /** Deletes up to `limit` links that expired before `expiredBefore`, through `connect_links_expires_at`. */
   async pruneLinks(expiredBefore: Date, limit: number): Promise<number> {
-    const rows = await queryRows(this.db,
+    const rows = await queryRows(
+      this.db,
       `DELETE FROM connect_links WHERE id IN (
          SELECT id FROM connect_links WHERE expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
        RETURNING id`,

@@ -108,7 +108,11 @@ export class OAuthFlowService {
    * URL forwarded to someone else comes back here without it. `clearCookie` names the cookie
    * to delete once the state is used up.
    */
-  async callback(platform: Platform, query: Record<string, string | undefined>, cookies: Readonly<Record<string, string | undefined>>): Promise<{ page: Page; clearCookie?: string }> {
+  async callback(
+    platform: Platform,
+    query: Record<string, string | undefined>,
+    cookies: Readonly<Record<string, string | undefined>>,
+  ): Promise<{ page: Page; clearCookie?: string }> {
     const state = query.state;
     const pending = state && state.length <= 128 ? await this.repo.findPendingState(sha256(state)) : undefined;
     if (!state || !pending) return { page: unknownState };
@@ -130,7 +134,11 @@ export class OAuthFlowService {
       return {
         status: declined ? 403 : 400,
         title: declined ? 'Nothing was connected' : 'The platform did not complete the sign-in',
-        lines: [declined ? 'Consent was declined, so no access was granted. You can open the link again to retry.' : `${said} Nothing was connected. You can open the link again to retry.`],
+        lines: [
+          declined
+            ? 'Consent was declined, so no access was granted. You can open the link again to retry.'
+            : `${said} Nothing was connected. You can open the link again to retry.`,
+        ],
       };
     }
     if (!query.code) return { status: 400, title: 'This sign-in cannot be completed', lines: ['The platform sent no authorization code.'] };
@@ -139,12 +147,21 @@ export class OAuthFlowService {
     const verifier = this.vault.open(taken.codeVerifier, verifierBinding(taken.id)).reveal();
     let result: { tokens: TokenSet; identity: { userExternalId: string; tenantExternalId: string } };
     try {
-      result = await provider.exchangeCode({ code: query.code, codeVerifier: verifier, redirectUri: this.redirectUri(platform), tenantExternalId: platform === 'microsoft' ? link.tenantExternalId : undefined });
+      result = await provider.exchangeCode({
+        code: query.code,
+        codeVerifier: verifier,
+        redirectUri: this.redirectUri(platform),
+        tenantExternalId: platform === 'microsoft' ? link.tenantExternalId : undefined,
+      });
     } catch (error) {
       const detail = error instanceof ProviderFailure ? error.message : 'unexpected error';
       this.log.warn(`code exchange failed: ${detail}`);
       const transient = error instanceof ProviderFailure && isTransient(error.signals);
-      return { status: transient ? 502 : 400, title: 'The platform did not complete the sign-in', lines: [transient ? 'The platform is not answering right now. Open your link again in a few minutes.' : 'The platform refused the sign-in. Open your link again to retry.'] };
+      return {
+        status: transient ? 502 : 400,
+        title: 'The platform did not complete the sign-in',
+        lines: [transient ? 'The platform is not answering right now. Open your link again in a few minutes.' : 'The platform refused the sign-in. Open your link again to retry.'],
+      };
     }
     const { identity, tokens } = result;
     if (identity.tenantExternalId !== link.tenantExternalId || (link.userExternalId && identity.userExternalId !== link.userExternalId)) {
@@ -153,14 +170,24 @@ export class OAuthFlowService {
       return {
         status: 403,
         title: otherTenant ? 'You signed in to another organisation' : 'You signed in as a different person',
-        lines: [otherTenant ? 'This link is for another organisation. Nothing was stored.' : 'This link was made for someone else. Nothing was stored. Sign out of the platform and open the link again as the right person.'],
+        lines: [
+          otherTenant
+            ? 'This link is for another organisation. Nothing was stored.'
+            : 'This link was made for someone else. Nothing was stored. Sign out of the platform and open the link again as the right person.',
+        ],
       };
     }
     const tenant = await this.tenants.findOne({ where: { id: link.tenantId } });
     if (!tenant) return { status: 410, title: 'This link is no longer needed', lines: ['The organisation was removed.'] };
     const stored = await this.connections.store(tenant, identity, tokens, (m) => this.repo.consumeLink(m, link.id));
     if (!stored) return linkProblemPage('used');
-    this.audit.record({ actor: 'oauth', connectionId: stored.row.id, tenantId: tenant.id, action: link.purpose === 'resync' ? 'connection.resync' : 'connection.connect', outcome: stored.created ? 'created' : 'replaced' });
+    this.audit.record({
+      actor: 'oauth',
+      connectionId: stored.row.id,
+      tenantId: tenant.id,
+      action: link.purpose === 'resync' ? 'connection.resync' : 'connection.connect',
+      outcome: stored.created ? 'created' : 'replaced',
+    });
     await this.events.connected(stored.row, link.purpose);
     await this.drift.check(stored.row);
     return {

@@ -42,7 +42,10 @@ export class RefreshCommits {
       const group = this.waiting.splice(0, MAX_GROUP);
       this.inFlight++;
       void this.state
-        .commitRefreshes(this.owner, group.map((w) => w.commit))
+        .commitRefreshes(
+          this.owner,
+          group.map((w) => w.commit),
+        )
         .then(
           (rows) => {
             const byId = new Map(rows.map((r) => [r.id, r]));

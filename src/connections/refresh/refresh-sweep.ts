@@ -65,15 +65,18 @@ export class RefreshSweep implements OnApplicationBootstrap, OnApplicationShutdo
     const at = Math.min(...this.retrySeconds) * 1000;
     if (this.wake && this.wake.at <= at) return;
     if (this.wake) clearTimeout(this.wake.timer);
-    const timer = setTimeout(() => {
-      this.wake = undefined;
-      const now = Date.now();
-      for (const second of this.retrySeconds) if (second * 1000 <= now) this.retrySeconds.delete(second);
-      // A sweep still draining may have claimed before this retry was due: look again shortly.
-      if (this.running) this.retrySeconds.add(Math.ceil(now / 1000) + 1);
-      else void this.sweep();
-      this.armWake();
-    }, Math.max(0, at - Date.now()) + 50);
+    const timer = setTimeout(
+      () => {
+        this.wake = undefined;
+        const now = Date.now();
+        for (const second of this.retrySeconds) if (second * 1000 <= now) this.retrySeconds.delete(second);
+        // A sweep still draining may have claimed before this retry was due: look again shortly.
+        if (this.running) this.retrySeconds.add(Math.ceil(now / 1000) + 1);
+        else void this.sweep();
+        this.armWake();
+      },
+      Math.max(0, at - Date.now()) + 50,
+    );
     this.wake = { at, timer };
   }
 

@@ -153,7 +153,9 @@ export class Refresher {
       } catch (error) {
         settled();
         const signals =
-          error instanceof ProviderFailure ? error.signals : { platform: row.platform, operation: 'refresh' as const, network: 'connection' as const, description: String(error).slice(0, 200) };
+          error instanceof ProviderFailure
+            ? error.signals
+            : { platform: row.platform, operation: 'refresh' as const, network: 'connection' as const, description: String(error).slice(0, 200) };
         if (!(error instanceof ProviderFailure)) this.log.error(`unexpected refresh error for ${row.id}: ${String(error)}`);
         const code = String(signals.aadsts ?? signals.platformCode ?? signals.error ?? signals.httpStatus ?? signals.network ?? 'unknown');
         return this.fail(row, classify(signals, { refreshTokenExpiresAt: row.refreshTokenExpiresAt ?? undefined, now: new Date() }), code);

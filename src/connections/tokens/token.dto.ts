@@ -8,7 +8,10 @@ const MIN_VALIDITY_MAX = 86_400;
 
 export class AccessTokenRequestDto {
   @ApiPropertyOptional({ minimum: 0, maximum: MIN_VALIDITY_MAX, default: MIN_VALIDITY_DEFAULT, description: 'Refresh first when the token has less validity left' })
-  @IsOptional() @IsInt() @Min(0) @Max(MIN_VALIDITY_MAX)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MIN_VALIDITY_MAX)
   minValiditySeconds?: number;
 }
 

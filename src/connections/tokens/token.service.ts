@@ -147,7 +147,8 @@ export class TokenService {
     const entry: Cached = {
       row,
       // Opening costs a decryption: reuse the plaintext while the ciphertext is unchanged.
-      accessToken: cached && cached.row.version === row.version && cached.row.accessToken?.equals(row.accessToken ?? Buffer.alloc(0)) ? cached.accessToken : this.sealer.openAccess(row),
+      accessToken:
+        cached && cached.row.version === row.version && cached.row.accessToken?.equals(row.accessToken ?? Buffer.alloc(0)) ? cached.accessToken : this.sealer.openAccess(row),
       readAt: Date.now(),
     };
     if (this.cache.size >= CACHE_MAX) this.cache.clear();

@@ -14,16 +14,7 @@ import type { AppConfig } from '../../config/app-config';
 import { Secret } from '../../vault/secret';
 import { retryAfterSeconds, trimDescription, upstream, UPSTREAM_TIMEOUT_MS } from '../http';
 import { grantedScopes, statedScopes } from '../oauth2';
-import {
-  AuthorizeRequest,
-  CodeExchangeRequest,
-  FailureSignals,
-  Identity,
-  OAuthProvider,
-  ProviderFailure,
-  RefreshRequest,
-  TokenSet,
-} from '../platform';
+import { AuthorizeRequest, CodeExchangeRequest, FailureSignals, Identity, OAuthProvider, ProviderFailure, RefreshRequest, TokenSet } from '../platform';
 import { scopeCatalog } from '../scope-catalog';
 import { MICROSOFT_REFRESH_TOKEN_LIFETIME_MS } from './microsoft-scopes';
 

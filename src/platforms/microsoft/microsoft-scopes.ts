@@ -11,13 +11,13 @@ export const MICROSOFT_SCOPES: PlatformScopes = {
     { scope: 'openid', reason: 'Sign-in: the ID token carries the oid and tid that identify the connection.' },
     { scope: 'profile', reason: 'Name and user name in the ID token, shown to admins on incidents.' },
     { scope: 'offline_access', reason: 'A refresh token, so the service can keep the connection alive.' },
-    { scope: 'User.Read', reason: 'Read the signed-in user\'s own profile (probes and identity checks).' },
-    { scope: 'Chat.Read', reason: 'Read the user\'s 1:1 and group chat messages for the relay.' },
+    { scope: 'User.Read', reason: "Read the signed-in user's own profile (probes and identity checks)." },
+    { scope: 'Chat.Read', reason: "Read the user's 1:1 and group chat messages for the relay." },
     { scope: 'Channel.ReadBasic.All', reason: 'List channel names and descriptions to map relayed conversations.' },
     { scope: 'Files.Read.All', reason: 'Read files shared in chats and channels so the relay can forward attachments.' },
     { scope: 'Sites.Read.All', reason: 'Read SharePoint sites that back channel files.' },
     { scope: 'Team.ReadBasic.All', reason: 'List the teams the user belongs to.' },
-    { scope: 'User.ReadBasic.All', reason: 'Resolve other people\'s names and photos in relayed messages.' },
+    { scope: 'User.ReadBasic.All', reason: "Resolve other people's names and photos in relayed messages." },
   ],
   bot: [
     // The Teams bot has no delegated scopes: Bot Framework issues a client_credentials token for this resource.

@@ -24,7 +24,10 @@ const HOST_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]
  * instead of silently allowing nothing (or too much).
  */
 export function parseHostPatterns(text: string): string[] | undefined {
-  const patterns = text.split(',').map((p) => p.trim().toLowerCase()).filter((p) => p.length > 0);
+  const patterns = text
+    .split(',')
+    .map((p) => p.trim().toLowerCase())
+    .filter((p) => p.length > 0);
   if (patterns.length === 0) return undefined;
   const valid = patterns.every((p) => HOST_NAME.test(p.startsWith('*.') ? p.slice(2) : p));
   return valid ? patterns : undefined;

@@ -57,9 +57,21 @@ export class TeamsBotSender implements BotSender {
   }
 
   async send(context: BotContext, recipient: BotRecipient, message: BotMessage): Promise<void> {
-    if (!this.enabled) throw new ProviderFailure({ platform: 'microsoft', operation: 'send', platformCode: 'bot_not_configured', description: 'MICROSOFT_BOT_APP_ID and MICROSOFT_BOT_APP_SECRET are not set' });
+    if (!this.enabled)
+      throw new ProviderFailure({
+        platform: 'microsoft',
+        operation: 'send',
+        platformCode: 'bot_not_configured',
+        description: 'MICROSOFT_BOT_APP_ID and MICROSOFT_BOT_APP_SECRET are not set',
+      });
     const serviceUrl = context.serviceUrl ?? this.config.microsoft.botServiceUrl;
-    if (!serviceUrl) throw new ProviderFailure({ platform: 'microsoft', operation: 'send', platformCode: 'service_url_missing', description: 'the tenant has no bot serviceUrl and MICROSOFT_BOT_SERVICE_URL is not set' });
+    if (!serviceUrl)
+      throw new ProviderFailure({
+        platform: 'microsoft',
+        operation: 'send',
+        platformCode: 'service_url_missing',
+        description: 'the tenant has no bot serviceUrl and MICROSOFT_BOT_SERVICE_URL is not set',
+      });
     // Service URLs are bases such as https://smba.trafficmanager.net/emea/: paths resolve below them.
     const base = this.allowed(serviceUrl.endsWith('/') ? serviceUrl : `${serviceUrl}/`);
     const conversationsUrl = new URL(BOT_FRAMEWORK.conversations, base).toString();

@@ -55,7 +55,8 @@ export class SlackBotSender implements BotSender {
     try {
       const opened = await client.conversations.open({ users: recipient.userExternalId });
       const channel = opened.channel?.id;
-      if (!channel) throw new ProviderFailure({ platform: 'slack', operation: 'send', httpStatus: last?.status, network: 'unparseable', description: 'no channel id from conversations.open' });
+      if (!channel)
+        throw new ProviderFailure({ platform: 'slack', operation: 'send', httpStatus: last?.status, network: 'unparseable', description: 'no channel id from conversations.open' });
       await client.chat.postMessage({
         channel,
         text: slackText(message),
@@ -77,7 +78,13 @@ function slackFailure(error: unknown, last: LastAnswer | undefined): ProviderFai
     // HTTP 200 with {"ok":false,"error":"…"}; response_metadata.messages explains e.g. invalid_blocks.
     const messages = error.data.response_metadata?.messages;
     const description = Array.isArray(messages) ? messages.join('; ') : undefined;
-    return new ProviderFailure({ ...base, httpStatus: last?.status, platformCode: error.data.error, description: trimDescription(description), retryAfterSeconds: last && retryAfterSeconds(last.headers) });
+    return new ProviderFailure({
+      ...base,
+      httpStatus: last?.status,
+      platformCode: error.data.error,
+      description: trimDescription(description),
+      retryAfterSeconds: last && retryAfterSeconds(last.headers),
+    });
   }
   if (error instanceof WebAPIRateLimitedError) {
     // `ratelimited` is the code Slack puts in the body of every 429.

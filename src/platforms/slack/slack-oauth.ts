@@ -112,7 +112,13 @@ export class SlackOAuth implements OAuthProvider {
   }
 }
 
-function tokenSet(access: string, refresh: string | undefined, expiresIn: number | undefined, granted: Pick<TokenSet, 'scopes' | 'scopesStated'>, tokenType: string | undefined): TokenSet {
+function tokenSet(
+  access: string,
+  refresh: string | undefined,
+  expiresIn: number | undefined,
+  granted: Pick<TokenSet, 'scopes' | 'scopesStated'>,
+  tokenType: string | undefined,
+): TokenSet {
   return {
     accessToken: new Secret(access),
     refreshToken: refresh ? new Secret(refresh) : undefined,

@@ -6,7 +6,7 @@ import type { PlatformScopes } from '../scope-catalog';
  */
 const BOT_AND_USER = [
   { scope: 'spark:messages_read', reason: 'Read messages in the spaces the user is in, for the relay.' },
-  { scope: 'spark:people_read', reason: 'Read the user\'s own profile (GET /people/me) and resolve other people.' },
+  { scope: 'spark:people_read', reason: "Read the user's own profile (GET /people/me) and resolve other people." },
   { scope: 'spark:teams_read', reason: 'List the teams the user belongs to.' },
   { scope: 'spark:rooms_read', reason: 'List the spaces the user is in.' },
   { scope: 'spark:memberships_write', reason: 'Add the relay to spaces it bridges.' },

@@ -47,7 +47,13 @@ export class ZoomBotSender implements BotSender {
 
   async send(context: BotContext, recipient: BotRecipient, message: BotMessage): Promise<void> {
     const botJid = this.config.zoom.botJid;
-    if (!this.enabled || !botJid) throw new ProviderFailure({ platform: 'zoom', operation: 'send', platformCode: 'bot_not_configured', description: 'ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET and ZOOM_BOT_JID must be set' });
+    if (!this.enabled || !botJid)
+      throw new ProviderFailure({
+        platform: 'zoom',
+        operation: 'send',
+        platformCode: 'bot_not_configured',
+        description: 'ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET and ZOOM_BOT_JID must be set',
+      });
     // The chatbot may DM only the tenant's own account (SPEC §8); a row that says otherwise was not written by the API.
     if (context.accountId !== undefined && context.accountId !== recipient.tenantExternalId) {
       throw new ProviderFailure({ platform: 'zoom', operation: 'send', platformCode: 'account_mismatch', description: "the tenant's bot accountId is not its externalId" });

@@ -7,10 +7,10 @@ import type { PlatformScopes } from '../scope-catalog';
  */
 export const ZOOM_SCOPES: PlatformScopes = {
   user: [
-    { scope: 'chat_message:read', reason: 'Read the user\'s Team Chat messages for the relay.' },
+    { scope: 'chat_message:read', reason: "Read the user's Team Chat messages for the relay." },
     { scope: 'chat_message:write', reason: 'Post relayed messages as the user.' },
-    { scope: 'chat_channel:read', reason: 'List the user\'s Team Chat channels to map conversations.' },
-    { scope: 'user:read', reason: 'Read the user\'s own profile (GET /users/me): id and account id.' },
+    { scope: 'chat_channel:read', reason: "List the user's Team Chat channels to map conversations." },
+    { scope: 'user:read', reason: "Read the user's own profile (GET /users/me): id and account id." },
   ],
   bot: [{ scope: 'imchat:bot', reason: 'Send Auto Heal prompts as the Team Chat chatbot.' }],
   grants: {
