@@ -5,7 +5,6 @@ import { Sandbox, startSandbox } from '../sandbox';
 import type { AppConfig, Platform } from '../src/config/app-config';
 import { loadConfig } from '../src/config/load-config';
 import { MicrosoftOAuth } from '../src/platforms/microsoft/microsoft-oauth';
-import { grantedScopes, statedScopes } from '../src/platforms/oauth2';
 import type { OAuthProvider, TokenSet } from '../src/platforms/platform';
 import { missingScopes } from '../src/platforms/scope-catalog';
 import { SlackOAuth } from '../src/platforms/slack/slack-oauth';
@@ -112,16 +111,6 @@ function withScope(platform: Platform, kind: 'exchange' | 'refresh', answer: Rec
   holder.scope = scope;
   return copy;
 }
-
-describe('SPEC §8 scopes rule (grantedScopes)', () => {
-  it('a scope member grants exactly those scopes; none grants what was requested', () => {
-    expect(grantedScopes(statedScopes('a b'), ['x', 'y'])).toEqual({ scopes: ['a', 'b'], scopesStated: true });
-    expect(grantedScopes(statedScopes('a,b'), ['x'])).toEqual({ scopes: ['a', 'b'], scopesStated: true });
-    expect(grantedScopes(statedScopes(undefined), ['x', 'y'])).toEqual({ scopes: ['x', 'y'], scopesStated: false });
-    // An empty scope member is a statement: nothing granted, not "whatever was asked".
-    expect(grantedScopes(statedScopes(''), ['x'])).toEqual({ scopes: [], scopesStated: true });
-  });
-});
 
 describe.each(['webex', 'zoom', 'slack', 'microsoft'] as const)('%s adapter reads its documented token answers', (platform) => {
   let upstream: Upstream;
