@@ -227,7 +227,9 @@ export class Refresher {
     this.outcome(row, condition, code);
     // Heal opens (or joins) the incident; the caller gets the row that names it.
     const incidentId = await this.events.broken(broken);
-    return incidentId ? { ...broken, incidentId } : broken;
+    if (incidentId) return { ...broken, incidentId };
+    // Heal's own pass over broken rows can attach the incident first: then the row names it.
+    return (await this.repo.findById(broken.id, 'all')) ?? broken;
   }
 
   /** Every upstream refresh ends here once: counted, and written to the audit log (never a token). */
