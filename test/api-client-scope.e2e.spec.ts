@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { ADMIN_KEY } from './support/app';
-import { fullScopes, makeApiKey, makeTenant } from './support/factories';
+import { makeApiKey, makeTenant } from './support/factories';
+import { importGrant } from './support/heal';
 import { followConnectLink, platformIds, startWorld, World } from './support/world';
 
 /** SPEC §5 "a key can only hand out what it holds", key listing, and connect-link return URLs. */
@@ -24,18 +25,8 @@ describe('API key scope', () => {
   async function tenantWithConnection() {
     const ids = platformIds('webex');
     const tenant = await makeTenant(w.t, { platform: 'webex', externalId: ids.tenant });
-    const grant = w.sb.control.mintGrant('webex', { tenantExternalId: ids.tenant, userExternalId: ids.user, scopes: fullScopes('webex') });
-    const imported = await w.t.call('POST', '/v1/connections', {
-      platform: 'webex',
-      tenantExternalId: ids.tenant,
-      userExternalId: ids.user,
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      scopes: fullScopes('webex'),
-    });
-    expect(imported.status).toBe(201);
-    return { tenant, connectionId: imported.body.id as string, accessToken: grant.accessToken };
+    const imported = await importGrant(w, 'webex', ids.tenant, { userExternalId: ids.user });
+    return { tenant, connectionId: imported.id, accessToken: imported.accessToken };
   }
 
   describe('creating keys', () => {

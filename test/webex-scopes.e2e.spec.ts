@@ -1,6 +1,6 @@
 import { scopeCatalog } from '../src/platforms/scope-catalog';
 import { makeTenant } from './support/factories';
-import { sleep, waitFor } from './support/heal';
+import { importGrant, sleep, waitFor } from './support/heal';
 import { connectUser, platformIds, startWorld, World } from './support/world';
 
 /**
@@ -55,23 +55,13 @@ describe('Webex: a token answer without scope grants what was asked for', () => 
     w.sb.control.addUser('webex', { tenantExternalId: ids.tenant, userExternalId: ids.user, email: `${ids.user.toLowerCase()}@example.com` });
     // Imported with the grant's own scopes, in its own order, plus one beyond the catalog.
     const stored = [...requested].reverse().concat('spark:kms');
-    const grant = w.sb.control.mintGrant('webex', { tenantExternalId: ids.tenant, userExternalId: ids.user, scopes: stored });
-    const imported = await w.t.call('POST', '/v1/connections', {
-      platform: 'webex',
-      tenantExternalId: ids.tenant,
-      userExternalId: ids.user,
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-      scopes: stored,
-    });
-    expect(imported.status).toBe(201);
-    expect(imported.body).toMatchObject({ status: 'active', scopes: stored });
+    const imported = await importGrant(w, 'webex', ids.tenant, { userExternalId: ids.user, scopes: stored });
+    expect(imported.view).toMatchObject({ status: 'active', scopes: stored });
 
-    const refreshed = await w.t.call('POST', `/v1/connections/${imported.body.id}/invalidate`, undefined, w.relayKey);
+    const refreshed = await w.t.call('POST', `/v1/connections/${imported.id}/invalidate`, undefined, w.relayKey);
     expect(refreshed.status).toBe(200);
     expect(w.sb.control.tokenCalls('webex', { userExternalId: ids.user, grantType: 'refresh_token' })).toBe(1);
-    expect(await connection(imported.body.id)).toMatchObject({ status: 'active', scopes: stored });
+    expect(await connection(imported.id)).toMatchObject({ status: 'active', scopes: stored });
     expect(await incidentsOf(tenant.id)).toEqual([]);
   });
 
@@ -80,26 +70,17 @@ describe('Webex: a token answer without scope grants what was asked for', () => 
     const tenant = await makeTenant(w.t, { platform: 'webex', externalId: ids.tenant });
     w.sb.control.addUser('webex', { tenantExternalId: ids.tenant, userExternalId: ids.user, email: `${ids.user.toLowerCase()}@example.com` });
     const narrow = requested.filter((s) => s !== 'spark:messages_write');
-    const grant = w.sb.control.mintGrant('webex', { tenantExternalId: ids.tenant, userExternalId: ids.user, scopes: narrow });
-    const imported = await w.t.call('POST', '/v1/connections', {
-      platform: 'webex',
-      tenantExternalId: ids.tenant,
-      userExternalId: ids.user,
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      expiresAt: new Date(Date.now() + 3600_000).toISOString(),
-      scopes: narrow,
-    });
-    expect(imported.body).toMatchObject({ status: 'blocked', lastError: { condition: 'consent_required', code: 'scope_missing' } });
+    const imported = await importGrant(w, 'webex', ids.tenant, { userExternalId: ids.user, scopes: narrow });
+    expect(imported.view).toMatchObject({ status: 'blocked', lastError: { condition: 'consent_required', code: 'scope_missing' } });
     const [incident] = await incidentsOf(tenant.id);
-    expect(incident).toMatchObject({ condition: 'consent_required', status: 'open', connectionIds: [imported.body.id] });
+    expect(incident).toMatchObject({ condition: 'consent_required', status: 'open', connectionIds: [imported.id] });
 
     // The heal probe refreshes the grant; Webex answers without `scope`, which keeps the stored
     // (narrow) grant: the refresh worked, but the scope is still missing, so nothing healed.
     const refreshes = () => w.sb.control.tokenCalls('webex', { userExternalId: ids.user, grantType: 'refresh_token' });
     await waitFor('a probe refresh', () => refreshes() >= 1, 15_000);
     await sleep(500);
-    expect(await connection(imported.body.id)).toMatchObject({ status: 'blocked', scopes: narrow, incidentId: incident.id });
+    expect(await connection(imported.id)).toMatchObject({ status: 'blocked', scopes: narrow, incidentId: incident.id });
     expect((await w.t.call('GET', `/v1/incidents/${incident.id}`)).body.status).toBe('open');
   });
 });

@@ -49,7 +49,7 @@ export async function importGrant(
   platform: SandboxPlatform,
   tenantExternalId: string,
   opts: { userExternalId?: string; expiresInSeconds?: number; refreshTokenExpiresAt?: Date; scopes?: string[]; grantedScopes?: string[] } = {},
-): Promise<{ id: string; userExternalId: string; status: string }> {
+): Promise<{ id: string; userExternalId: string; status: string; accessToken: string; view: Record<string, unknown> }> {
   const userExternalId = opts.userExternalId ?? platformIds(platform).user;
   const scopes = opts.scopes ?? fullScopes(platform);
   const grant = w.sb.control.mintGrant(platform, { tenantExternalId, userExternalId, scopes: opts.grantedScopes ?? scopes });
@@ -64,7 +64,7 @@ export async function importGrant(
     scopes,
   });
   if (res.status !== 201 && res.status !== 200) throw new Error(`import: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.id, userExternalId, status: res.body.status };
+  return { id: res.body.id, userExternalId, status: res.body.status, accessToken: grant.accessToken, view: res.body };
 }
 
 /** Direct SQL on the app's database (a world's or a URL), for what only time would otherwise do, and to read the outbox. */
