@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConnectionsModule } from './connections/connections.module';
+import { EventsModule } from './events/events.module';
 import { HealModule } from './heal/heal.module';
 import { PlatformsModule } from './platforms/platforms.module';
 import { ApiClientsModule } from './api-clients/api-clients.module';
@@ -29,6 +30,7 @@ export class AppModule {
         ApiClientsModule,
         TenantsModule,
         ScheduleModule.forRoot(),
+        EventsModule,
         PlatformsModule,
         ConnectionsModule,
         HealModule,

@@ -84,6 +84,11 @@ describe('a tenant-scoped key on every /v1 route against a foreign tenant', () =
       ],
       'GET /v1/incidents/{id}': [{ method, path: withId(incidentId) }],
       'GET /v1/platforms': [{ method, path: template }],
+      'GET /v1/events': [
+        { method, path: `${template}?tenantId=${theirs.id}` },
+        { method, path: `${template}?type=connection.broken` },
+        { method, path: `${template}?limit=500` },
+      ],
     };
     const found = table[key];
     if (!found) throw new Error(`${key} is a /v1 route this test does not know: add how to aim it at a foreign tenant`);

@@ -29,6 +29,8 @@ export class AppConfig {
   connectLinkTtlMs!: number;
   /** How often expired OAuth states and old connect links are deleted (`OAUTH_PRUNE_INTERVAL`, an addition to SPEC §9). */
   oauthPruneIntervalMs!: number;
+  /** How often events older than 30 days are deleted (`EVENTS_PRUNE_INTERVAL`, an addition to SPEC §9). */
+  eventsPruneIntervalMs!: number;
   /** Per API key, per replica (SPEC §5); null: `off`. */
   rateLimit!: Rate | null;
   /** Upstream refreshes forced by token calls, per connection and replica; null: `off`. */

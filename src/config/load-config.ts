@@ -81,6 +81,7 @@ class Environment {
   @IsOptional() @IsDuration() HEAL_PROBE_INTERVAL?: string;
   @IsOptional() @IsDuration() CONNECT_LINK_TTL?: string;
   @IsOptional() @IsDuration() OAUTH_PRUNE_INTERVAL?: string;
+  @IsOptional() @IsDuration() EVENTS_PRUNE_INTERVAL?: string;
   @IsOptional() @IsRate() RATE_LIMIT?: string;
   @IsOptional() @IsRate() FORCED_REFRESH_LIMIT?: string;
 
@@ -155,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     healProbeIntervalMs: duration(e.HEAL_PROBE_INTERVAL ?? '15m'),
     connectLinkTtlMs: duration(e.CONNECT_LINK_TTL ?? '7d'),
     oauthPruneIntervalMs: duration(e.OAUTH_PRUNE_INTERVAL ?? '5m'),
+    eventsPruneIntervalMs: duration(e.EVENTS_PRUNE_INTERVAL ?? '5m'),
     rateLimit: parseRate(e.RATE_LIMIT ?? '100/s') ?? null,
     forcedRefreshLimit: parseRate(e.FORCED_REFRESH_LIMIT ?? '10/1m') ?? null,
     microsoft: {

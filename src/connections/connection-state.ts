@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Platform } from '../config/app-config';
 import { queryRows } from '../database/sql';
+import { connectionEvent } from '../events/event-data';
+import { EventLog } from '../events/event-log';
 import type { SealedSecret } from '../vault/secret';
 import { CONNECTION_COLUMNS as COLUMNS, Db, scopeClause, toConnectionRow as toRow } from './connection-row';
 import type { ConnectionRow, ConnectionStatus, LastError, TenantScope } from './connection.types';
@@ -74,10 +76,15 @@ export type BrokenStatus = (typeof TRANSITIONS.broken.to)[number];
  */
 @Injectable()
 export class ConnectionState {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    /** SPEC §11: each transition's event is written in the transaction of the write. */
+    private readonly events: EventLog = new EventLog(),
+  ) {}
 
   /** `created`: a new natural key. Its unique constraint fences two first connects at once. */
   async create(m: Db, row: NewConnection): Promise<ConnectionRow> {
+    if (m instanceof DataSource) return m.transaction((t) => this.create(t, row));
     const rows = await queryRows(
       m,
       `INSERT INTO connections (id, tenant_id, platform, tenant_external_id, user_external_id, status, scopes, access_token,
@@ -98,7 +105,9 @@ export class ConnectionState {
         row.nextRefreshAt,
       ],
     );
-    return toRow(rows[0]);
+    const created = toRow(rows[0]);
+    await this.events.record(m, connectionEvent('connection.created', created));
+    return created;
   }
 
   /**
@@ -106,17 +115,21 @@ export class ConnectionState {
    * Not fenced by version: a user completing OAuth is newer than anything in flight, and
    * the version bump makes any in-flight refresh's fenced write lose.
    */
-  async reconnect(m: Db, id: string, t: TokenWrite): Promise<ConnectionRow> {
+  async reconnect(m: EntityManager, id: string, t: TokenWrite): Promise<ConnectionRow> {
     const rows = await queryRows(
       m,
       `UPDATE connections SET status = 'active', condition = NULL, scopes = $2, access_token = $3, refresh_token = $4,
          vault_key_id = $5, access_token_expires_at = $6, refresh_token_expires_at = $7, next_refresh_at = $8,
          last_error = NULL, failure_count = 0, incident_id = NULL, version = version + 1, lease_owner = NULL,
          lease_until = NULL, refresh_started_at = NULL, refresh_cutoff = false, updated_at = now()
-       WHERE id = $1 RETURNING ${COLUMNS}`,
+       FROM (SELECT status AS was FROM connections WHERE id = $1 FOR UPDATE) AS before
+       WHERE id = $1 RETURNING ${COLUMNS}, before.was`,
       [id, t.scopes, t.accessToken, t.refreshToken, t.vaultKeyId, t.accessTokenExpiresAt, t.refreshTokenExpiresAt ?? null, t.nextRefreshAt],
     );
-    return toRow(rows[0]);
+    const row = toRow(rows[0]);
+    // healed: active again after broken (a re-sync, re-connect or import of a broken row).
+    if (rows[0].was === 'needs_reauth' || rows[0].was === 'blocked') await this.events.record(m, connectionEvent('connection.healed', row));
+    return row;
   }
 
   /**
@@ -179,16 +192,21 @@ export class ConnectionState {
 
   /** `revoked`: crypto-shreds the tokens and marks the connection revoked, in one statement. */
   async revoke(id: string, scope: TenantScope): Promise<ConnectionRow | undefined> {
-    const params: unknown[] = [id];
-    const rows = await queryRows(
-      this.db,
-      `UPDATE connections SET status = 'revoked', access_token = NULL, refresh_token = NULL, vault_key_id = NULL,
+    return this.db.transaction(async (m) => {
+      const params: unknown[] = [id];
+      const rows = await queryRows(
+        m,
+        `UPDATE connections SET status = 'revoked', access_token = NULL, refresh_token = NULL, vault_key_id = NULL,
          next_refresh_at = NULL, lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL,
          version = version + 1, updated_at = now()
        WHERE id = $1 AND status <> 'revoked'${scopeClause(scope, params)} RETURNING ${COLUMNS}`,
-      params,
-    );
-    return rows[0] ? toRow(rows[0]) : undefined;
+        params,
+      );
+      if (!rows[0]) return undefined;
+      const revoked = toRow(rows[0]);
+      await this.events.record(m, connectionEvent('connection.revoked', revoked));
+      return revoked;
+    });
   }
 
   /**
@@ -210,16 +228,21 @@ export class ConnectionState {
    * due now. Its other rows (moved on meanwhile, e.g. to needs_reauth by a probe) keep their
    * status and condition but leave the incident too. In the transaction that resolved it.
    */
-  async releaseBlocked(m: Db, incidentId: string): Promise<number> {
+  async releaseBlocked(m: EntityManager, incidentId: string): Promise<number> {
     const rows = await queryRows(
       m,
-      `UPDATE connections SET status = CASE WHEN status = 'blocked' THEN 'active' ELSE status END,
+      `WITH before AS (SELECT id AS before_id, status AS was FROM connections WHERE incident_id = $1 FOR UPDATE)
+       UPDATE connections SET status = CASE WHEN status = 'blocked' THEN 'active' ELSE status END,
          condition = CASE WHEN status = 'blocked' THEN NULL ELSE condition END,
          next_refresh_at = CASE WHEN status = 'blocked' THEN now() ELSE next_refresh_at END,
          last_error = NULL, failure_count = 0, incident_id = NULL, version = version + 1, updated_at = now()
-       WHERE incident_id = $1 RETURNING id`,
+       FROM before WHERE id = before_id AND incident_id = $1 RETURNING ${COLUMNS}, before.was`,
       [incidentId],
     );
+    // Healed: the blocked rows, and the probed one a refresh made active already (commitRefreshes
+    // leaves its incident to this release; a reconnect or a new break clears or keeps it out).
+    const healed = rows.filter((r) => r.was === 'blocked' || r.was === 'active').map((r) => connectionEvent('connection.healed', toRow(r)));
+    await this.events.record(m, ...healed);
     return rows.length;
   }
 }

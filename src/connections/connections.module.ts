@@ -23,9 +23,10 @@ import { RetryAlarm } from './refresh/retry-alarm';
 import { TokenSealer } from './token-sealer';
 import { TokenController } from './tokens/token.controller';
 import { TokenService } from './tokens/token.service';
+import { EventLogModule } from '../events/event-log.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([TenantEntity])],
+  imports: [TypeOrmModule.forFeature([TenantEntity]), EventLogModule],
   controllers: [ConnectionsController, TokenController, ConnectController, PlatformsController],
   providers: [
     AuditLog,

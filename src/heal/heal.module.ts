@@ -11,9 +11,10 @@ import { IncidentsRepository } from './incidents.repository';
 import { OutboxDoorbell } from './outbox-doorbell';
 import { OutboxRepository } from './outbox.repository';
 import { OutboxWorker } from './outbox.worker';
+import { EventLogModule } from '../events/event-log.module';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([TenantEntity]), ConnectionsModule, TenantsModule],
+  imports: [TypeOrmModule.forFeature([TenantEntity]), ConnectionsModule, TenantsModule, EventLogModule],
   controllers: [IncidentsController],
   providers: [HealMetrics, HealScheduler, HealService, IncidentsRepository, OutboxDoorbell, OutboxRepository, OutboxWorker],
   exports: [HealService, OutboxWorker],

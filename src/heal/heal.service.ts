@@ -1,12 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { ConnectLinksRepository } from '../connections/connect/connect-links.repository';
 import type { ConnectionListener } from '../connections/connection-events';
 import { ConnectionState } from '../connections/connection-state';
 import type { ConnectionRow } from '../connections/connection.types';
 import { ConnectionsRepository } from '../connections/connections.repository';
+import { incidentEvent } from '../events/event-data';
+import { EventLog } from '../events/event-log';
 import { AUDIENCE } from '../platforms/conditions';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { HealMetrics } from './heal.metrics';
@@ -34,6 +36,8 @@ export class HealService implements ConnectionListener {
     private readonly metrics: HealMetrics,
     /** Rung after prompts are queued, so the outbox delivers at once. */
     private readonly outbox: OutboxDoorbell,
+    /** SPEC §11: incident and broken-connection events, in the transaction of the change. */
+    private readonly events: EventLog,
   ) {}
 
   broken(row: ConnectionRow): Promise<string | undefined> {
@@ -64,6 +68,21 @@ export class HealService implements ConnectionListener {
         nextProbeAt: audience === 'admin' ? new Date(now + this.config.healProbeIntervalMs) : null,
       });
       await this.state.attachIncident(m, incident.id, row.id);
+      // Once per transition: lockBroken only answers a broken row that is in no incident yet.
+      await this.events.record(m, ...(opened ? [incidentEvent('incident.opened', incident)] : []), {
+        type: 'connection.broken',
+        tenantId: row.tenantId,
+        connectionId: row.id,
+        data: {
+          connectionId: row.id,
+          platform: row.platform,
+          userExternalId: row.userExternalId,
+          status: audience === 'user' ? 'needs_reauth' : 'blocked',
+          condition: row.condition,
+          audience,
+          incidentId: incident.id,
+        },
+      });
       if (!opened) return incident.id;
       this.metrics.opened.inc({ platform: row.platform, condition: row.condition, audience });
       const tenant = await m.getRepository(TenantEntity).findOne({ where: { id: row.tenantId } });
@@ -79,7 +98,7 @@ export class HealService implements ConnectionListener {
     const open = await this.incidents.openUserIncidentsOf(row.id);
     let queued = 0;
     for (const incident of open) {
-      const resolved = await this.incidents.resolve(this.incidents.db, incident.id);
+      const resolved = await this.resolve(incident.id);
       if (!resolved) continue;
       this.onResolved(resolved);
       await this.links.voidLinksOfIncident(incident.id);
@@ -94,7 +113,7 @@ export class HealService implements ConnectionListener {
   /** A revoked connection's user incidents close quietly: no reminders, no live re-sync links. */
   async revoked(row: ConnectionRow): Promise<void> {
     for (const incident of await this.incidents.openUserIncidentsOf(row.id)) {
-      const resolved = await this.incidents.resolve(this.incidents.db, incident.id);
+      const resolved = await this.resolve(incident.id);
       if (resolved) this.onResolved(resolved);
       await this.links.voidLinksOfIncident(incident.id);
     }
@@ -107,7 +126,7 @@ export class HealService implements ConnectionListener {
 
   async resolveAdmin(incidentId: string): Promise<void> {
     const incident = await this.incidents.db.transaction(async (m) => {
-      const resolved = await this.incidents.resolve(m, incidentId);
+      const resolved = await this.resolve(incidentId, m);
       if (!resolved) return undefined;
       const released = await this.state.releaseBlocked(m, incidentId);
       const tenant = await m.getRepository(TenantEntity).findOne({ where: { id: resolved.tenantId } });
@@ -149,6 +168,14 @@ export class HealService implements ConnectionListener {
       // A refresh that works resolves the incident through `recovered()`, as any refresh of a blocked connection does.
       await refresh(connectionId);
     }
+  }
+
+  /** Resolves an open incident with its `incident.resolved` event, in one transaction. */
+  private async resolve(incidentId: string, m?: EntityManager): Promise<IncidentRow | undefined> {
+    if (!m) return this.incidents.db.transaction((t) => this.resolve(incidentId, t));
+    const resolved = await this.incidents.resolve(m, incidentId);
+    if (resolved) await this.events.record(m, incidentEvent('incident.resolved', resolved));
+    return resolved;
   }
 
   private onResolved(incident: IncidentRow): void {

@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { EventLog } from './event-log';
+
+/** The writer of SPEC §11's event log, for the modules that record into it (connections, heal). */
+@Module({
+  providers: [EventLog],
+  exports: [EventLog],
+})
+export class EventLogModule {}
