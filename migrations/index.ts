@@ -5,6 +5,16 @@ import { Heal1764000000003 } from './1764000000003-heal';
 import { ApiClientScope1764000000010 } from './1764000000010-api-client-scope';
 import { OAuthBrowserBinding1764000000011 } from './1764000000011-oauth-browser-binding';
 import { Events1764000000012 } from './1764000000012-events';
+import { WebhookEndpoints1764000000013 } from './1764000000013-webhook-endpoints';
 
 /** Every migration, in order. Landed migrations are never edited; add new ones. */
-export const MIGRATIONS = [Init1764000000000, Vault1764000000001, Connections1764000000002, Heal1764000000003, ApiClientScope1764000000010, OAuthBrowserBinding1764000000011, Events1764000000012];
+export const MIGRATIONS = [
+  Init1764000000000,
+  Vault1764000000001,
+  Connections1764000000002,
+  Heal1764000000003,
+  ApiClientScope1764000000010,
+  OAuthBrowserBinding1764000000011,
+  Events1764000000012,
+  WebhookEndpoints1764000000013,
+];

@@ -15,6 +15,7 @@ import { dataSourceOptions } from './database/data-source-options';
 import { ObservabilityModule } from './observability/observability.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { VaultModule } from './vault/vault.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -34,6 +35,7 @@ export class AppModule {
         PlatformsModule,
         ConnectionsModule,
         HealModule,
+        WebhooksModule,
       ],
       controllers: [ProblemsController],
       providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],

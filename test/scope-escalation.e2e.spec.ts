@@ -25,6 +25,7 @@ describe('a tenant-scoped key on every /v1 route against a foreign tenant', () =
   let theirKey: { id: string; apiKey: string };
   let globalKey: { id: string; apiKey: string };
   let foreignMarkers: string[];
+  let hooks: { theirs: string; global: string };
 
   beforeAll(async () => {
     w = await startWorld({ RATE_LIMIT: 'off' });
@@ -38,7 +39,9 @@ describe('a tenant-scoped key on every /v1 route against a foreign tenant', () =
     incidentId = await waitFor('the incident', async () => (await w.t.call('GET', `/v1/connections/${broken.id}`)).body.incidentId as string | undefined);
     theirKey = await makeApiKey(w.t, 'relay', [theirs.id]);
     globalKey = await makeApiKey(w.t, 'relay', ['*']);
-    foreignMarkers = [theirs.id, theirs.externalId, victim.id, victim.userExternalId, broken.id, incidentId, theirKey.id, globalKey.id];
+    const hook = async (tenantIds: string[]) => (await w.t.call('POST', '/v1/webhook-endpoints', { url: 'https://93.184.216.34/', events: ['*'], tenantIds })).body.id as string;
+    hooks = { theirs: await hook([theirs.id]), global: await hook(['*']) };
+    foreignMarkers = [theirs.id, theirs.externalId, victim.id, victim.userExternalId, broken.id, incidentId, theirKey.id, globalKey.id, hooks.theirs, hooks.global];
   });
   afterAll(() => w.close());
 
@@ -84,6 +87,20 @@ describe('a tenant-scoped key on every /v1 route against a foreign tenant', () =
       ],
       'GET /v1/incidents/{id}': [{ method, path: withId(incidentId) }],
       'GET /v1/platforms': [{ method, path: template }],
+      'POST /v1/webhook-endpoints': [['*'], [theirs.id], [mine.id, theirs.id]].map((tenantIds) => ({
+        method,
+        path: template,
+        body: { url: 'https://93.184.216.34/', events: ['*'], tenantIds },
+      })),
+      'GET /v1/webhook-endpoints': [{ method, path: template }],
+      'GET /v1/webhook-endpoints/{id}': [hooks.theirs, hooks.global].map((id) => ({ method, path: withId(id) })),
+      'PATCH /v1/webhook-endpoints/{id}': [hooks.theirs, hooks.global].map((id) => ({
+        method,
+        path: withId(id),
+        body: { url: 'https://93.184.216.34/pwned', tenantIds: [mine.id] },
+      })),
+      'DELETE /v1/webhook-endpoints/{id}': [hooks.theirs, hooks.global].map((id) => ({ method, path: withId(id) })),
+      'POST /v1/webhook-endpoints/{id}/rotate-secret': [hooks.theirs, hooks.global].map((id) => ({ method, path: withId(id) })),
       'GET /v1/events': [
         { method, path: `${template}?tenantId=${theirs.id}` },
         { method, path: `${template}?type=connection.broken` },
@@ -130,6 +147,12 @@ describe('a tenant-scoped key on every /v1 route against a foreign tenant', () =
     expect((await w.t.call('POST', `/v1/connections/${victim.id}/access-token`, {}, theirKey.apiKey)).status).toBe(200);
     expect((await w.t.call('POST', `/v1/connections/${victim.id}/access-token`, {}, globalKey.apiKey)).status).toBe(200);
     expect(await sql(w, `SELECT count(*)::int AS n FROM api_clients WHERE revoked_at IS NOT NULL`)).toEqual([{ n: 0 }]);
+    expect(
+      await sql(w, `SELECT count(*)::int AS n FROM webhook_endpoints WHERE url = 'https://93.184.216.34/' AND previous_secret IS NULL AND id = ANY($1::uuid[])`, [
+        Object.values(hooks),
+      ]),
+    ).toEqual([{ n: 2 }]);
+    expect(await sql(w, `SELECT count(*)::int AS n FROM webhook_endpoints WHERE tenant_ids IS NULL OR NOT (tenant_ids <@ $1::uuid[])`, [[mine.id]])).toEqual([{ n: 2 }]);
     // No key the attempts created reaches beyond the scoped key's own tenant.
     expect(await sql(w, `SELECT count(*)::int AS n FROM api_clients WHERE name = 'escalate' AND (tenant_ids IS NULL OR NOT (tenant_ids <@ $1::uuid[]))`, [[mine.id]])).toEqual([
       { n: 0 },

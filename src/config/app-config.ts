@@ -31,6 +31,8 @@ export class AppConfig {
   oauthPruneIntervalMs!: number;
   /** How often events older than 30 days are deleted (`EVENTS_PRUNE_INTERVAL`, an addition to SPEC §9). */
   eventsPruneIntervalMs!: number;
+  /** `WEBHOOK_ALLOW_PRIVATE_URLS` (SPEC §9): http and loopback/private webhook URLs allowed (tests, sandbox, demo). */
+  webhookAllowPrivateUrls!: boolean;
   /** Per API key, per replica (SPEC §5); null: `off`. */
   rateLimit!: Rate | null;
   /** Upstream refreshes forced by token calls, per connection and replica; null: `off`. */

@@ -36,6 +36,13 @@ describe('loadConfig', () => {
     expect(c.embeddedDatabase).toBe(false);
   });
 
+  it('WEBHOOK_ALLOW_PRIVATE_URLS: false by default, true or false when set, nothing else', () => {
+    expect(loadConfig({}).webhookAllowPrivateUrls).toBe(false);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }).webhookAllowPrivateUrls).toBe(true);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'false' }).webhookAllowPrivateUrls).toBe(false);
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_URLS: 'yes' })).toThrow(/WEBHOOK_ALLOW_PRIVATE_URLS must be true or false/);
+  });
+
   it('MICROSOFT_BOT_SERVICE_HOSTS: the Bot Framework hosts by default, replaced when set', () => {
     expect(loadConfig({}).microsoft.botServiceHosts).toEqual([
       'smba.trafficmanager.net',

@@ -82,6 +82,7 @@ class Environment {
   @IsOptional() @IsDuration() CONNECT_LINK_TTL?: string;
   @IsOptional() @IsDuration() OAUTH_PRUNE_INTERVAL?: string;
   @IsOptional() @IsDuration() EVENTS_PRUNE_INTERVAL?: string;
+  @IsOptional() @IsIn(['true', 'false'], { message: 'must be true or false' }) WEBHOOK_ALLOW_PRIVATE_URLS?: string;
   @IsOptional() @IsRate() RATE_LIMIT?: string;
   @IsOptional() @IsRate() FORCED_REFRESH_LIMIT?: string;
 
@@ -157,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     connectLinkTtlMs: duration(e.CONNECT_LINK_TTL ?? '7d'),
     oauthPruneIntervalMs: duration(e.OAUTH_PRUNE_INTERVAL ?? '5m'),
     eventsPruneIntervalMs: duration(e.EVENTS_PRUNE_INTERVAL ?? '5m'),
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
     rateLimit: parseRate(e.RATE_LIMIT ?? '100/s') ?? null,
     forcedRefreshLimit: parseRate(e.FORCED_REFRESH_LIMIT ?? '10/1m') ?? null,
     microsoft: {

@@ -22,4 +22,12 @@ export const SEALED_TABLES: readonly SealedTable[] = [
     ],
   },
   { table: 'oauth_states', owner: 'oauth_state', columns: [{ column: 'code_verifier', purpose: 'pkce_verifier' }] },
+  {
+    table: 'webhook_endpoints',
+    owner: 'webhook_endpoint',
+    columns: [
+      { column: 'secret', purpose: 'signing_secret' },
+      { column: 'previous_secret', purpose: 'previous_signing_secret' },
+    ],
+  },
 ];
