@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, IsNull, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { Caller, holdsScope, Role } from '../common/auth';
-import { cursorOf, idOfCursor } from '../common/cursor';
+import { idOfCursor, pageOf } from '../common/cursor';
 import { parseOrigin } from '../common/origins';
 import { AppError, ProblemCode } from '../common/problem';
 import { UUID } from '../common/strings';
@@ -85,8 +85,7 @@ export class ApiClientsService {
   async list(caller: Caller, query: { cursor?: string; limit?: number }): Promise<{ items: ApiClientView[]; nextCursor?: string }> {
     const limit = query.limit ?? 100;
     const rows = await this.scoped.list(caller.tenantIds, query.cursor === undefined ? undefined : idOfCursor(query.cursor), limit + 1);
-    const page = rows.slice(0, limit);
-    return { items: page.map(toView), ...(rows.length > limit ? { nextCursor: cursorOf(page[page.length - 1].id) } : {}) };
+    return pageOf(rows, limit, toView);
   }
 
   /** Revokes a key inside the caller's scope; any other key reads as unknown (404). */

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { In, Repository } from 'typeorm';
 import { Caller, holdsScope } from '../common/auth';
-import { cursorOf, idOfCursor } from '../common/cursor';
+import { idOfCursor, pageOf } from '../common/cursor';
 import { AppError, ProblemCode } from '../common/problem';
 import { UUID } from '../common/strings';
 import { AppConfig } from '../config/app-config';
@@ -92,8 +92,7 @@ export class WebhookEndpointsService {
   async list(caller: Caller, query: { cursor?: string; limit?: number }): Promise<{ items: EndpointView[]; nextCursor?: string }> {
     const limit = query.limit ?? 100;
     const rows = await this.repo.list(caller.tenantIds, query.cursor === undefined ? undefined : idOfCursor(query.cursor), limit + 1);
-    const page = rows.slice(0, limit);
-    return { items: page.map(toView), ...(rows.length > limit ? { nextCursor: cursorOf(page[page.length - 1].id) } : {}) };
+    return pageOf(rows, limit, toView);
   }
 
   async get(caller: Caller, id: string): Promise<EndpointView> {
