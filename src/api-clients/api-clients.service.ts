@@ -1,13 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, IsNull, Repository } from 'typeorm';
+import { IsNull, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { Caller, holdsScope, Role } from '../common/auth';
+import { Caller, Role } from '../common/auth';
 import { idOfCursor, pageOf } from '../common/cursor';
 import { parseOrigin } from '../common/origins';
 import { AppError, ProblemCode } from '../common/problem';
 import { UUID } from '../common/strings';
 import { TenantEntity } from '../tenants/tenant.entity';
+import { resolveTenantScope } from '../tenants/tenant-scope';
 import { ApiClientEntity } from './api-client.entity';
 import { ApiClientRow, ApiClientsRepository } from './api-clients.repository';
 import { apiKeyDigest, generateApiKey, hashApiKey, sameHash } from './api-key';
@@ -74,7 +75,7 @@ export class ApiClientsService {
 
   /** A new key, inside the caller's scope (SPEC §5: a key can only hand out what it holds). */
   async create(caller: Caller, input: ApiClientInput): Promise<ApiClientView & { apiKey: string }> {
-    const tenantIds = await this.resolveScope(caller, input.tenantIds);
+    const tenantIds = await resolveTenantScope(caller, input.tenantIds, this.tenants, 'grant');
     const returnOrigins = normaliseOrigins(input.returnOrigins ?? []);
     const apiKey = generateApiKey();
     const saved = await this.clients.save(this.clients.create({ name: input.name, role: input.role, tenantIds, returnOrigins, keyHash: hashApiKey(apiKey) }));
@@ -147,38 +148,6 @@ export class ApiClientsService {
     await this.clients.save(this.clients.create({ name: 'bootstrap admin', role: 'admin', tenantIds: null, keyHash: hashApiKey(apiKey), bootstrap: true }));
     return apiKey;
   }
-
-  /**
-   * `["*"]` → null (every tenant), else the distinct ids, each an existing tenant. A scoped
-   * caller asking for `*` or any id outside its own scope is refused before the tenants are
-   * looked up, so it cannot learn which ids exist (403 for all of them alike).
-   */
-  private async resolveScope(caller: Caller, tenantIds: string[]): Promise<string[] | null> {
-    if (tenantIds.length === 1 && tenantIds[0] === '*') {
-      if (!holdsScope(caller, null)) throw scopeExceeded('"*" (every tenant)');
-      return null;
-    }
-    if (tenantIds.includes('*')) {
-      throw new AppError(ProblemCode.ValidationFailed, 'tenantIds: "*" must be the only entry', {
-        errors: [{ field: 'tenantIds', message: '"*" must be the only entry' }],
-      });
-    }
-    // PostgreSQL answers uuids in lower case; compare in the same form.
-    const unique = [...new Set(tenantIds.map((id) => (UUID.test(id) ? id.toLowerCase() : id)))];
-    if (!holdsScope(caller, unique)) throw scopeExceeded('tenants outside its own scope');
-    const malformed = unique.filter((id) => !UUID.test(id));
-    const found = await this.tenants.find({ select: { id: true }, where: { id: In(unique.filter((id) => UUID.test(id))) } });
-    const known = new Set(found.map((t) => t.id));
-    const unknown = [...malformed, ...unique.filter((id) => UUID.test(id) && !known.has(id))];
-    if (unknown.length > 0) {
-      throw new AppError(ProblemCode.Unprocessable, `Unknown tenant ids: ${unknown.join(', ')}`, { unknownTenantIds: unknown });
-    }
-    return unique;
-  }
-}
-
-function scopeExceeded(what: string): AppError {
-  return new AppError(ProblemCode.ScopeExceeded, `This API key is scoped to tenants and cannot grant ${what}.`);
 }
 
 /** Each origin as `URL.origin`, without repeats; the DTO has vetted them, this keeps the service honest on its own. */

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { In, Repository } from 'typeorm';
-import { Caller, holdsScope } from '../common/auth';
+import { Repository } from 'typeorm';
+import { Caller } from '../common/auth';
 import { idOfCursor, pageOf } from '../common/cursor';
 import { AppError, ProblemCode } from '../common/problem';
 import { UUID } from '../common/strings';
 import { AppConfig } from '../config/app-config';
 import { TenantEntity } from '../tenants/tenant.entity';
+import { resolveTenantScope } from '../tenants/tenant-scope';
 import { Secret } from '../vault/secret';
 import { Vault } from '../vault/vault';
 import { checkWebhookUrl } from './url-guard';
@@ -152,21 +153,9 @@ export class WebhookEndpointsService {
    * Absent: the caller's own tenants (every tenant for a `*` key). `["*"]` only from a `*` key;
    * otherwise a subset of the caller's tenants, each existing (as API keys, SPEC §5).
    */
-  private async resolveScope(caller: Caller, tenantIds: string[] | undefined): Promise<string[] | null> {
-    if (tenantIds === undefined) return caller.tenantIds === null ? null : [...caller.tenantIds];
-    if (tenantIds.length === 1 && tenantIds[0] === '*') {
-      if (!holdsScope(caller, null)) throw scopeExceeded('"*" (every tenant)');
-      return null;
-    }
-    if (tenantIds.includes('*')) throw fieldError('tenantIds', '"*" must be the only entry');
-    const unique = [...new Set(tenantIds.map((id) => (UUID.test(id) ? id.toLowerCase() : id)))];
-    if (!holdsScope(caller, unique)) throw scopeExceeded('tenants outside its own scope');
-    const malformed = unique.filter((id) => !UUID.test(id));
-    const found = await this.tenants.find({ select: { id: true }, where: { id: In(unique.filter((id) => UUID.test(id))) } });
-    const known = new Set(found.map((t) => t.id));
-    const unknown = [...malformed, ...unique.filter((id) => UUID.test(id) && !known.has(id))];
-    if (unknown.length > 0) throw new AppError(ProblemCode.Unprocessable, `Unknown tenant ids: ${unknown.join(', ')}`, { unknownTenantIds: unknown });
-    return unique;
+  private resolveScope(caller: Caller, tenantIds: string[] | undefined): Promise<string[] | null> {
+    if (tenantIds === undefined) return Promise.resolve(caller.tenantIds === null ? null : [...caller.tenantIds]);
+    return resolveTenantScope(caller, tenantIds, this.tenants, 'subscribe to');
   }
 }
 
@@ -181,8 +170,4 @@ function normaliseEvents(events: string[]): string[] {
 
 function fieldError(field: string, message: string): AppError {
   return new AppError(ProblemCode.ValidationFailed, `${field}: ${message}`, { errors: [{ field, message }] });
-}
-
-function scopeExceeded(what: string): AppError {
-  return new AppError(ProblemCode.ScopeExceeded, `This API key is scoped to tenants and cannot subscribe to ${what}.`);
 }
