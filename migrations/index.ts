@@ -6,6 +6,7 @@ import { ApiClientScope1764000000010 } from './1764000000010-api-client-scope';
 import { OAuthBrowserBinding1764000000011 } from './1764000000011-oauth-browser-binding';
 import { Events1764000000012 } from './1764000000012-events';
 import { WebhookEndpoints1764000000013 } from './1764000000013-webhook-endpoints';
+import { WebhookDeliveries1764000000014 } from './1764000000014-webhook-deliveries';
 
 /** Every migration, in order. Landed migrations are never edited; add new ones. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   OAuthBrowserBinding1764000000011,
   Events1764000000012,
   WebhookEndpoints1764000000013,
+  WebhookDeliveries1764000000014,
 ];

@@ -101,6 +101,9 @@ describe('a tenant-scoped key on every /v1 route against a foreign tenant', () =
       })),
       'DELETE /v1/webhook-endpoints/{id}': [hooks.theirs, hooks.global].map((id) => ({ method, path: withId(id) })),
       'POST /v1/webhook-endpoints/{id}/rotate-secret': [hooks.theirs, hooks.global].map((id) => ({ method, path: withId(id) })),
+      'GET /v1/webhook-endpoints/{id}/deliveries': [hooks.theirs, hooks.global].map((id) => ({ method, path: withId(id) })),
+      'POST /v1/webhook-endpoints/{id}/test': [hooks.theirs, hooks.global].map((id) => ({ method, path: withId(id) })),
+      'POST /v1/webhook-endpoints/{id}/replay': [hooks.theirs, hooks.global].map((id) => ({ method, path: withId(id), body: { since: '2000-01-01T00:00:00Z' } })),
       'GET /v1/events': [
         { method, path: `${template}?tenantId=${theirs.id}` },
         { method, path: `${template}?type=connection.broken` },
@@ -122,6 +125,7 @@ describe('a tenant-scoped key on every /v1 route against a foreign tenant', () =
       .flatMap(([p, ops]) => Object.keys(ops).map((m) => [m.toUpperCase(), p] as const));
     expect(routes.length).toBeGreaterThanOrEqual(17);
     const before = await sql(w, `SELECT id, version, status FROM connections WHERE tenant_id = $1 ORDER BY id`, [theirs.id]);
+    const queuedBefore = await sql(w, `SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = ANY($1::uuid[])`, [Object.values(hooks)]);
 
     const tried: string[] = [];
     for (const [method, template] of routes) {
@@ -153,6 +157,9 @@ describe('a tenant-scoped key on every /v1 route against a foreign tenant', () =
       ]),
     ).toEqual([{ n: 2 }]);
     expect(await sql(w, `SELECT count(*)::int AS n FROM webhook_endpoints WHERE tenant_ids IS NULL OR NOT (tenant_ids <@ $1::uuid[])`, [[mine.id]])).toEqual([{ n: 2 }]);
+    // No ping and no replay reached their endpoints.
+    expect(await sql(w, `SELECT count(*)::int AS n FROM webhook_deliveries WHERE endpoint_id = ANY($1::uuid[])`, [Object.values(hooks)])).toEqual(queuedBefore);
+    expect(await sql(w, `SELECT count(*)::int AS n FROM events WHERE type = 'ping'`)).toEqual([{ n: 0 }]);
     // No key the attempts created reaches beyond the scoped key's own tenant.
     expect(await sql(w, `SELECT count(*)::int AS n FROM api_clients WHERE name = 'escalate' AND (tenant_ids IS NULL OR NOT (tenant_ids <@ $1::uuid[]))`, [[mine.id]])).toEqual([
       { n: 0 },

@@ -33,6 +33,10 @@ export class AppConfig {
   eventsPruneIntervalMs!: number;
   /** `WEBHOOK_ALLOW_PRIVATE_URLS` (SPEC §9): http and loopback/private webhook URLs allowed (tests, sandbox, demo). */
   webhookAllowPrivateUrls!: boolean;
+  /** Delays between webhook delivery attempts (`WEBHOOK_RETRY_SCHEDULE`, SPEC §11's schedule by default). */
+  webhookRetryScheduleMs!: number[];
+  /** Deliveries in flight per endpoint, per replica (`WEBHOOK_CONCURRENCY`, an addition to SPEC §9). */
+  webhookConcurrency!: number;
   /** Per API key, per replica (SPEC §5); null: `off`. */
   rateLimit!: Rate | null;
   /** Upstream refreshes forced by token calls, per connection and replica; null: `off`. */

@@ -83,6 +83,8 @@ class Environment {
   @IsOptional() @IsDuration() OAUTH_PRUNE_INTERVAL?: string;
   @IsOptional() @IsDuration() EVENTS_PRUNE_INTERVAL?: string;
   @IsOptional() @IsIn(['true', 'false'], { message: 'must be true or false' }) WEBHOOK_ALLOW_PRIVATE_URLS?: string;
+  @IsOptional() @IsDurationList() WEBHOOK_RETRY_SCHEDULE?: string;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) WEBHOOK_CONCURRENCY?: number;
   @IsOptional() @IsRate() RATE_LIMIT?: string;
   @IsOptional() @IsRate() FORCED_REFRESH_LIMIT?: string;
 
@@ -159,6 +161,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     oauthPruneIntervalMs: duration(e.OAUTH_PRUNE_INTERVAL ?? '5m'),
     eventsPruneIntervalMs: duration(e.EVENTS_PRUNE_INTERVAL ?? '5m'),
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
+    webhookRetryScheduleMs: parseDurationList(e.WEBHOOK_RETRY_SCHEDULE ?? '5s,5m,30m,2h,5h,10h,10h') ?? [],
+    webhookConcurrency: e.WEBHOOK_CONCURRENCY ?? 8,
     rateLimit: parseRate(e.RATE_LIMIT ?? '100/s') ?? null,
     forcedRefreshLimit: parseRate(e.FORCED_REFRESH_LIMIT ?? '10/1m') ?? null,
     microsoft: {

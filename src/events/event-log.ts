@@ -9,7 +9,10 @@ export const newEventId = () => `evt_${randomBytes(16).toString('base64url')}`;
 
 /**
  * Records events of SPEC §11, always in the caller's transaction (an EntityManager): the
- * event commits with the change it tells, or not at all. A crash never loses one nor records one for a change that rolled back.
+ * event commits with the change it tells, or not at all. A crash never loses one nor records
+ * one for a change that rolled back. The same statement queues a delivery for every enabled
+ * webhook endpoint subscribed to the event's type and tenant (the outbox the delivery worker
+ * reads), so a committed event is always delivered and an uncommitted one never is.
  */
 @Injectable()
 export class EventLog {
@@ -17,8 +20,16 @@ export class EventLog {
     if (events.length === 0) return;
     await queryRows(
       m,
-      `INSERT INTO events (id, type, tenant_id, connection_id, data)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::jsonb[])`,
+      `WITH recorded AS (
+         INSERT INTO events (id, type, tenant_id, connection_id, data)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::jsonb[])
+         RETURNING id, type, tenant_id
+       )
+       INSERT INTO webhook_deliveries (endpoint_id, event_id)
+       SELECT ep.id, r.id FROM recorded r
+       JOIN webhook_endpoints ep ON NOT ep.disabled
+        AND (ep.events = '{*}' OR r.type = ANY(ep.events))
+        AND (ep.tenant_ids IS NULL OR r.tenant_id = ANY(ep.tenant_ids))`,
       [
         events.map(() => newEventId()),
         events.map((e) => e.type),

@@ -11,6 +11,8 @@ export const EVENT_TYPES = [
   'prompt.failed',
   'client.misconfigured',
   'client.recovered',
+  // An addition to SPEC §11's list, which asks for "an event" when an endpoint is disabled.
+  'endpoint.disabled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -36,7 +36,7 @@ export class EventsRepository {
   /** Oldest first, by (created_at, id), inside the scope; client.* events (no tenant) only for unscoped keys. */
   async list(f: EventFilter, scope: TenantScope): Promise<EventRow[]> {
     const params: unknown[] = [];
-    const where: string[] = [];
+    const where: string[] = [`type <> 'ping'`]; // a ping (POST …/test) is for its endpoint, not the log
     const add = (clause: (n: string) => string, value: unknown) => {
       params.push(value);
       where.push(clause(`$${params.length}`));
@@ -50,11 +50,7 @@ export class EventsRepository {
       where.push(`(created_at, id) > ($${params.length - 1}::timestamptz, $${params.length})`);
     }
     params.push(f.limit);
-    return queryRows<EventRow>(
-      this.db,
-      `SELECT ${EVENT} FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id LIMIT $${params.length}`,
-      params,
-    );
+    return queryRows<EventRow>(this.db, `SELECT ${EVENT} FROM events WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT $${params.length}`, params);
   }
 
   /** Deletes up to `batch` events older than `before`, oldest first through the created_at index. */

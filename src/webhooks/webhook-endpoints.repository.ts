@@ -91,6 +91,7 @@ export class WebhookEndpointsRepository {
       params.push(change[key]);
       sets.push(`${columns[key]} = $${params.length}`);
     }
+    if (change.disabled === false) sets.push('failing_since = NULL'); // enabled again: its 5 days start afresh
     const inside = insideClause(scope, params);
     const rows = await queryRows<EndpointRow>(
       this.db,

@@ -1,0 +1,193 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { deadLocalOwners, newLeaseOwner } from '../../common/lease';
+import { AppConfig } from '../../config/app-config';
+import { EventLog } from '../../events/event-log';
+import type { Secret } from '../../vault/secret';
+import { WebhookEndpointsService } from '../webhook-endpoints.service';
+import { AttemptResult, ClaimedDelivery, DeliveriesRepository, DisabledEndpoint } from './deliveries.repository';
+import { DeliveryMetrics } from './delivery.metrics';
+import { signatures } from './signature';
+import { DELIVERY_TIMEOUT_MS, postWebhook } from './webhook-post';
+
+/** SPEC §11: an endpoint whose deliveries all failed for 5 days is disabled. */
+export const DISABLE_AFTER_MS = 5 * 86_400_000;
+/** A claimed delivery is ours this long: the URL check (DNS ≤ 5 s), the 10 s POST, and margin. */
+const LEASE_MS = DELIVERY_TIMEOUT_MS + 10_000;
+/** With nothing due, look again this often (another replica's events, retries coming due). */
+const IDLE_MS = 250;
+/** After a delivery ends, wait this long for others so their results settle in one statement. */
+const COALESCE_MS = 5;
+const SECRETS_TTL_MS = 60_000;
+const RECOVER_EVERY_MS = 60_000;
+
+/**
+ * The webhook outbox's worker (SPEC §11). One loop claims due deliveries, at most
+ * `WEBHOOK_CONCURRENCY` in flight per endpoint in this process, and settles finished attempts
+ * in batches. Each POST runs on its own; a slow or dead endpoint holds only its own slots,
+ * never another endpoint's nor any token call (the POSTs are sockets, not work).
+ */
+@Injectable()
+export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger('Webhooks');
+  private readonly owner = newLeaseOwner();
+  private readonly inFlight = new Map<string, number>();
+  private readonly finished: AttemptResult[] = [];
+  private readonly secrets = new Map<string, { version: string; secrets: Secret[]; at: number }>();
+  private readonly stopping = new AbortController();
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private woken = false;
+  private recoveredAt = 0;
+
+  constructor(
+    private readonly repo: DeliveriesRepository,
+    private readonly endpoints: WebhookEndpointsService,
+    private readonly events: EventLog,
+    private readonly config: AppConfig,
+    private readonly metrics: DeliveryMetrics,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.loop = this.run();
+  }
+
+  /** Stops claiming and aborts POSTs in flight: their leases bring them back (at once, on this host). */
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
+    this.wakeSoon(0);
+    await this.loop;
+    await this.settle().catch(() => undefined);
+  }
+
+  /** Rung when something was queued (a test ping, a replay): look now rather than at the next poll. */
+  ring(): void {
+    this.wakeSoon(0);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping.signal.aborted) {
+      try {
+        if (Date.now() - this.recoveredAt > RECOVER_EVERY_MS) {
+          this.recoveredAt = Date.now();
+          await this.repo.releaseLeases(deadLocalOwners(await this.repo.leaseOwners()));
+        }
+        await this.settle();
+        const claimed = await this.claim();
+        if (claimed === 0) await this.pause(IDLE_MS);
+      } catch (e) {
+        this.log.warn(`delivery loop: ${(e as Error).message}`);
+        await this.pause(1000);
+      }
+    }
+  }
+
+  private async claim(): Promise<number> {
+    const room = new Map<string, number>();
+    for (const [id, n] of this.inFlight) room.set(id, this.config.webhookConcurrency - n);
+    const claimed = await this.repo.claim(this.owner, LEASE_MS, this.config.webhookConcurrency, room);
+    for (const d of claimed) void this.deliver(d);
+    return claimed.length;
+  }
+
+  private async deliver(d: ClaimedDelivery): Promise<void> {
+    this.inFlight.set(d.endpointId, (this.inFlight.get(d.endpointId) ?? 0) + 1);
+    try {
+      const secrets = await this.secretsOf(d.endpointId, d.endpointVersion);
+      if (secrets.length === 0) return; // the endpoint is gone, and its deliveries with it
+      const body = JSON.stringify(payloadOf(d.event));
+      const timestamp = Math.floor(Date.now() / 1000);
+      const headers = { 'webhook-id': d.event.id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatures(secrets, d.event.id, timestamp, body) };
+      const outcome = await postWebhook(d.url, headers, body, this.config.webhookAllowPrivateUrls, this.stopping.signal);
+      if (!outcome.ok && outcome.error === 'aborted') return; // shutting down: not an attempt
+      this.finished.push({
+        endpointId: d.endpointId,
+        eventId: d.event.id,
+        ok: outcome.ok,
+        statusCode: outcome.status ?? null,
+        error: outcome.ok ? null : outcome.error,
+        retryAfterSeconds: outcome.ok ? null : (outcome.retryAfterSeconds ?? null),
+      });
+    } catch (e) {
+      this.log.warn(`delivery of ${d.event.id}: ${(e as Error).message}`);
+      this.finished.push({ endpointId: d.endpointId, eventId: d.event.id, ok: false, statusCode: null, error: 'internal', retryAfterSeconds: null });
+    } finally {
+      const left = (this.inFlight.get(d.endpointId) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(d.endpointId, left);
+      else this.inFlight.delete(d.endpointId);
+      this.wakeSoon();
+    }
+  }
+
+  /** Settles every finished attempt in one transaction; endpoints disabled by it get their event there. */
+  private async settle(): Promise<void> {
+    if (this.finished.length === 0) return;
+    const batch = this.finished.splice(0, this.finished.length);
+    try {
+      const settled = await this.repo.settle(
+        this.owner,
+        batch,
+        this.config.webhookRetryScheduleMs.map((ms) => ms / 1000),
+        DISABLE_AFTER_MS,
+        (m, disabled) => this.recordDisabled(m, disabled),
+      );
+      for (const s of settled) {
+        this.metrics.deliveries.inc({ outcome: s.status === 'pending' ? 'retry' : s.status });
+        if (s.status === 'delivered') this.metrics.lag.observe(s.lagSeconds);
+      }
+    } catch (e) {
+      this.finished.unshift(...batch); // the database is away: keep them for the next round
+      throw e;
+    }
+  }
+
+  private recordDisabled(m: EntityManager, disabled: readonly DisabledEndpoint[]): Promise<void> {
+    for (const d of disabled) this.log.warn(`webhook endpoint ${d.id} disabled: every delivery failed since ${d.failingSince.toISOString()}`);
+    return this.events.record(
+      m,
+      ...disabled.flatMap((d) =>
+        (d.tenantIds ?? [null]).map((tenantId) => ({
+          type: 'endpoint.disabled' as const,
+          tenantId,
+          data: { endpointId: d.id, failingSince: d.failingSince.toISOString(), disabledAt: new Date().toISOString() },
+        })),
+      ),
+    );
+  }
+
+  private async secretsOf(endpointId: string, version: string): Promise<Secret[]> {
+    const cached = this.secrets.get(endpointId);
+    if (cached && cached.version === version && Date.now() - cached.at < SECRETS_TTL_MS) return cached.secrets;
+    const secrets = await this.endpoints.signingSecrets(endpointId);
+    this.secrets.set(endpointId, { version, secrets, at: Date.now() });
+    return secrets;
+  }
+
+  /** Sleeps up to `ms`, or not at all when a delivery ended (or a ring came) since the last pause. */
+  private pause(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private wakeSoon(delayMs = COALESCE_MS): void {
+    const wake = this.wake;
+    if (wake) setTimeout(wake, delayMs).unref();
+    else this.woken = true;
+  }
+}
+
+/** The body SPEC §11 fixes: `{id, type, createdAt, tenantId, data}`, the sequence inside data (as GET /v1/events). */
+function payloadOf(e: ClaimedDelivery['event']): Record<string, unknown> {
+  return { id: e.id, type: e.type, createdAt: e.createdAt.toISOString(), tenantId: e.tenantId, data: { ...e.data, sequence: e.sequence } };
+}
