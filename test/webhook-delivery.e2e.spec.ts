@@ -65,6 +65,10 @@ describe('webhook delivery', () => {
     expect(Receiver.verify(secret, receiver.accepted()[0]).type).toBe('connection.created');
     expect(receiver.received[1].at - receiver.received[0].at).toBeGreaterThanOrEqual(150);
     expect(await deliveriesOf(endpointId)).toEqual([expect.objectContaining({ status: 'delivered', attempts: 2, lastStatusCode: 200 })]);
+    const metrics = await (await fetch(`${w.t.url}/metrics`)).text();
+    expect(Number(/autoheal_webhook_deliveries_total\{outcome="retry"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/autoheal_webhook_deliveries_total\{outcome="delivered"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/autoheal_webhook_delivery_lag_seconds_count (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 
   it('after the schedule is spent the delivery is failed; a Retry-After (≤ 1 h) is honoured instead of the schedule', async () => {
