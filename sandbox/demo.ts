@@ -3,12 +3,17 @@
  * users connect on all four platforms through the real pages; each matrix condition a
  * platform can produce is injected; the prompts, links and confirmations are printed as
  * they arrive, and each case is healed (re-sync for users, a fixed policy for admins).
+ * A relay's webhook receiver runs beside them: every event is printed as it arrives, verified
+ * with the `standardwebhooks` library as a relay would.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
+import { Webhook } from 'standardwebhooks';
 import { ApiClientsService } from '../src/api-clients/api-clients.service';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config/load-config';
@@ -58,6 +63,7 @@ async function main(): Promise<void> {
     VAULT_KEYS: `demo:${Buffer.alloc(32, 9).toString('base64')}`,
     ADMIN_API_KEY: ADMIN_KEY,
     HEAL_PROBE_INTERVAL: '2s',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true', // the receiver below is on 127.0.0.1
     REFRESH_SWEEP_INTERVAL: '1s',
     LOG_LEVEL: 'silent',
   });
@@ -79,6 +85,27 @@ async function main(): Promise<void> {
   const relay = (await api('POST', '/v1/api-clients', { name: 'demo relay', role: 'relay', tenantIds: ['*'] })).body.apiKey as string;
   const relayCall = (p: string) =>
     fetch(base + p, { method: 'POST', headers: { authorization: `Bearer ${relay}` } }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+
+  // A relay's receiver: verifies each delivery with the endpoint's secret and prints the event.
+  const consumer: { webhook?: Webhook } = {}; // its secret comes once the endpoint exists
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        const e = consumer.webhook?.verify(Buffer.concat(chunks).toString(), req.headers as Record<string, string>) as { type: string; data: Record<string, unknown> };
+        const facts = ['condition', 'audience', 'status', 'url'].filter((k) => e.data[k] !== undefined).map((k) => `${k}=${String(e.data[k])}`);
+        console.log(`    📨 webhook ${e.type} (verified) ${facts.join(' ')}`);
+        res.writeHead(204).end();
+      } catch (err) {
+        console.log(`    📨 webhook refused: ${(err as Error).message}`);
+        res.writeHead(400).end();
+      }
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const hook = await api('POST', '/v1/webhook-endpoints', { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`, events: ['*'], description: 'demo relay' });
+  consumer.webhook = new Webhook(hook.body.secret as string);
 
   const printed = new Set<unknown>();
   const watch = setInterval(() => {
@@ -103,7 +130,7 @@ async function main(): Promise<void> {
   };
 
   try {
-    console.log(`Auto Heal demo: service at ${base}, sandbox platforms on 127.0.0.1\n`);
+    console.log(`Auto Heal demo: service at ${base}, sandbox platforms on 127.0.0.1, webhook receiver ${String(hook.status === 201 ? 'subscribed' : hook.status)}\n`);
     for (const platform of ['microsoft', 'slack', 'webex', 'zoom'] as const) {
       const id = ids(platform);
       const admin = id.user();
@@ -157,6 +184,9 @@ async function main(): Promise<void> {
     }
   } finally {
     clearInterval(watch);
+    await sleep(500); // the last events' deliveries
+    receiver.closeAllConnections();
+    receiver.close();
     await app.close();
     await sb.close();
     await pg.stop();
