@@ -12,30 +12,41 @@ import { DELIVERY_TIMEOUT_MS, postWebhook } from './webhook-post';
 
 /** SPEC §11: an endpoint whose deliveries all failed for 5 days is disabled. */
 export const DISABLE_AFTER_MS = 5 * 86_400_000;
-/** A claimed delivery is ours this long: the URL check (DNS ≤ 5 s), the 10 s POST, and margin. */
-const LEASE_MS = DELIVERY_TIMEOUT_MS + 10_000;
+/**
+ * A claimed delivery is ours this long. It may wait in its endpoint's local queue behind one
+ * POST (the ≤ 5 s DNS check and the 10 s POST) before its own: twice that, and margin.
+ */
+const LEASE_MS = 2 * (DELIVERY_TIMEOUT_MS + 5_000) + 10_000;
 /** With nothing due, look again this often (another replica's events, retries coming due). */
 const IDLE_MS = 250;
-/** After a delivery ends, wait this long for others so their results settle in one statement. */
-const COALESCE_MS = 5;
+/** After an attempt ends, wait this long for others so their results settle in one statement. */
+const SETTLE_AFTER_MS = 5;
 const SECRETS_TTL_MS = 60_000;
 const RECOVER_EVERY_MS = 60_000;
 
+interface Lane {
+  inFlight: number;
+  queued: ClaimedDelivery[];
+}
+
 /**
- * The webhook outbox's worker (SPEC §11). One loop claims due deliveries, at most
- * `WEBHOOK_CONCURRENCY` in flight per endpoint in this process, and settles finished attempts
- * in batches. Each POST runs on its own; a slow or dead endpoint holds only its own slots,
- * never another endpoint's nor any token call (the POSTs are sockets, not work).
+ * The webhook outbox's worker (SPEC §11). One loop claims due deliveries per endpoint into a
+ * local lane (up to twice `WEBHOOK_CONCURRENCY`), each lane runs at most `WEBHOOK_CONCURRENCY`
+ * POSTs at once and starts the next as soon as one ends, and finished attempts settle in
+ * batches beside it. A slow or dead endpoint holds only its own lane, never another endpoint's
+ * nor any token call (the POSTs are sockets, not work).
  */
 @Injectable()
 export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Webhooks');
   private readonly owner = newLeaseOwner();
-  private readonly inFlight = new Map<string, number>();
+  private readonly lanes = new Map<string, Lane>();
   private readonly finished: AttemptResult[] = [];
   private readonly secrets = new Map<string, { version: string; secrets: Secret[]; at: number }>();
   private readonly stopping = new AbortController();
   private loop?: Promise<void>;
+  private settling?: Promise<void>;
+  private settleTimer?: NodeJS.Timeout;
   private wake?: () => void;
   private woken = false;
   private recoveredAt = 0;
@@ -52,12 +63,19 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     this.loop = this.run();
   }
 
-  /** Stops claiming and aborts POSTs in flight: their leases bring them back (at once, on this host). */
+  /**
+   * Stops claiming, aborts POSTs in flight (not counted as attempts), settles what finished,
+   * and hands its leases back so another replica (or the next start) sends them at once.
+   */
   async onApplicationShutdown(): Promise<void> {
     this.stopping.abort();
+    this.lanes.clear();
     this.wakeSoon(0);
     await this.loop;
+    clearTimeout(this.settleTimer);
+    await this.settling;
     await this.settle().catch(() => undefined);
+    await this.repo.releaseLeases([this.owner]).catch(() => undefined);
   }
 
   /** Rung when something was queued (a test ping, a replay): look now rather than at the next poll. */
@@ -72,7 +90,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
           this.recoveredAt = Date.now();
           await this.repo.releaseLeases(deadLocalOwners(await this.repo.leaseOwners()));
         }
-        await this.settle();
         const claimed = await this.claim();
         if (claimed === 0) await this.pause(IDLE_MS);
       } catch (e) {
@@ -82,16 +99,40 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
+  /** Fills every lane up to twice the concurrency; answers how many were claimed. */
   private async claim(): Promise<number> {
+    const depth = 2 * this.config.webhookConcurrency;
     const room = new Map<string, number>();
-    for (const [id, n] of this.inFlight) room.set(id, this.config.webhookConcurrency - n);
-    const claimed = await this.repo.claim(this.owner, LEASE_MS, this.config.webhookConcurrency, room);
-    for (const d of claimed) void this.deliver(d);
+    for (const [id, lane] of this.lanes) room.set(id, depth - lane.inFlight - lane.queued.length);
+    const claimed = await this.repo.claim(this.owner, LEASE_MS, depth, room);
+    if (this.stopping.signal.aborted) return 0;
+    for (const d of claimed) this.lane(d.endpointId).queued.push(d);
+    for (const id of new Set(claimed.map((d) => d.endpointId))) this.pump(id);
     return claimed.length;
   }
 
+  private lane(endpointId: string): Lane {
+    let lane = this.lanes.get(endpointId);
+    if (!lane) this.lanes.set(endpointId, (lane = { inFlight: 0, queued: [] }));
+    return lane;
+  }
+
+  /** Starts queued deliveries of one endpoint while it has free slots. */
+  private pump(endpointId: string): void {
+    const lane = this.lanes.get(endpointId);
+    if (!lane) return;
+    while (lane.inFlight < this.config.webhookConcurrency && lane.queued.length > 0) {
+      lane.inFlight++;
+      void this.deliver(lane.queued.shift() as ClaimedDelivery).finally(() => {
+        lane.inFlight--;
+        if (lane.inFlight === 0 && lane.queued.length === 0) this.lanes.delete(endpointId);
+        else this.pump(endpointId);
+        if (lane.queued.length < this.config.webhookConcurrency) this.wakeSoon(0); // claim more while this lane drains
+      });
+    }
+  }
+
   private async deliver(d: ClaimedDelivery): Promise<void> {
-    this.inFlight.set(d.endpointId, (this.inFlight.get(d.endpointId) ?? 0) + 1);
     try {
       const secrets = await this.secretsOf(d.endpointId, d.endpointVersion);
       if (secrets.length === 0) return; // the endpoint is gone, and its deliveries with it
@@ -100,7 +141,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       const headers = { 'webhook-id': d.event.id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatures(secrets, d.event.id, timestamp, body) };
       const outcome = await postWebhook(d.url, headers, body, this.config.webhookAllowPrivateUrls, this.stopping.signal);
       if (!outcome.ok && outcome.error === 'aborted') return; // shutting down: not an attempt
-      this.finished.push({
+      this.done({
         endpointId: d.endpointId,
         eventId: d.event.id,
         ok: outcome.ok,
@@ -110,13 +151,32 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
       });
     } catch (e) {
       this.log.warn(`delivery of ${d.event.id}: ${(e as Error).message}`);
-      this.finished.push({ endpointId: d.endpointId, eventId: d.event.id, ok: false, statusCode: null, error: 'internal', retryAfterSeconds: null });
-    } finally {
-      const left = (this.inFlight.get(d.endpointId) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(d.endpointId, left);
-      else this.inFlight.delete(d.endpointId);
-      this.wakeSoon();
+      this.done({ endpointId: d.endpointId, eventId: d.event.id, ok: false, statusCode: null, error: 'internal', retryAfterSeconds: null });
     }
+  }
+
+  /** Queues a finished attempt to settle with the others that end within a few milliseconds. */
+  private done(result: AttemptResult): void {
+    this.finished.push(result);
+    this.scheduleSettle(SETTLE_AFTER_MS);
+  }
+
+  /** One settle at a time; after a failure (the database is away) the next waits a second. */
+  private scheduleSettle(delayMs: number): void {
+    if (this.settleTimer || this.settling || this.finished.length === 0 || this.stopping.signal.aborted) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      let failed = false;
+      this.settling = this.settle()
+        .catch((e: unknown) => {
+          failed = true;
+          this.log.warn(`settling deliveries: ${(e as Error).message}`);
+        })
+        .finally(() => {
+          this.settling = undefined;
+          this.scheduleSettle(failed ? 1000 : SETTLE_AFTER_MS);
+        });
+    }, delayMs);
   }
 
   /** Settles every finished attempt in one transaction; endpoints disabled by it get their event there. */
@@ -180,7 +240,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     });
   }
 
-  private wakeSoon(delayMs = COALESCE_MS): void {
+  private wakeSoon(delayMs: number): void {
     const wake = this.wake;
     if (wake) setTimeout(wake, delayMs).unref();
     else this.woken = true;
