@@ -7,6 +7,7 @@ import { OAuthBrowserBinding1764000000011 } from './1764000000011-oauth-browser-
 import { Events1764000000012 } from './1764000000012-events';
 import { WebhookEndpoints1764000000013 } from './1764000000013-webhook-endpoints';
 import { WebhookDeliveries1764000000014 } from './1764000000014-webhook-deliveries';
+import { EventsXidCursor1764000000016 } from './1764000000016-events-xid-cursor';
 
 /** Every migration, in order. Landed migrations are never edited; add new ones. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Events1764000000012,
   WebhookEndpoints1764000000013,
   WebhookDeliveries1764000000014,
+  EventsXidCursor1764000000016,
 ];

@@ -65,6 +65,31 @@ describe('EventLog: in the transaction of the change', () => {
     expect(await typesOf(row.id)).toEqual([]);
   });
 
+  it('the events of one transaction all carry its top-level xid, those written under a savepoint too (the paging key of GET /v1/events)', async () => {
+    const [outer, nested, undone] = [fresh(), fresh(), fresh()];
+    const top = await ds.transaction(async (m) => {
+      await state.create(m, outer);
+      await m.transaction((sp) => state.create(sp, nested)); // TypeORM nests with SAVEPOINT … RELEASE
+      await expect(
+        m.transaction(async (sp) => {
+          await state.create(sp, undone);
+          throw new Error('rolled back to the savepoint');
+        }),
+      ).rejects.toThrow('rolled back');
+      const [x] = await m.query(`SELECT pg_current_xact_id()::text AS xid`);
+      return x.xid as string;
+    });
+    const rows = await ds.query(`SELECT connection_id AS "connectionId", xid::text AS "xid" FROM events WHERE connection_id = ANY($1) ORDER BY sequence`, [
+      [outer.id, nested.id, undone.id],
+    ]);
+    expect(rows).toEqual([
+      { connectionId: outer.id, xid: top },
+      { connectionId: nested.id, xid: top },
+    ]);
+    const [later] = await ds.query(`SELECT pg_current_xact_id()::text AS xid`);
+    expect(BigInt(later.xid)).toBeGreaterThan(BigInt(top));
+  });
+
   it('a second first-connect that loses the unique fence records nothing; a revoke that loses its fence records nothing', async () => {
     const row = fresh();
     await state.create(ds, row);

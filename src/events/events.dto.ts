@@ -7,7 +7,7 @@ export class ListEventsQuery {
   @ApiPropertyOptional({ format: 'date-time', description: 'Events created at or after this RFC 3339 time' }) @IsOptional() @IsRFC3339() since?: string;
   @ApiPropertyOptional({ enum: EVENT_TYPES }) @IsOptional() @IsIn(EVENT_TYPES) type?: EventType;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() tenantId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) cursor?: string;
+  @ApiPropertyOptional({ description: 'The nextCursor of the previous page' }) @IsOptional() @IsString() @Length(1, 255) cursor?: string;
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500) limit?: number;
 }
 
@@ -22,5 +22,8 @@ export class EventView {
 
 export class EventListView {
   @ApiProperty({ type: [EventView] }) items!: EventView[];
-  @ApiPropertyOptional() nextCursor?: string;
+  @ApiPropertyOptional({
+    description: 'On every non-empty page, the last page too: where the next poll continues. Absent on an empty page (poll again with the same cursor).',
+  })
+  nextCursor?: string;
 }
