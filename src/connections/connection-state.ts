@@ -29,6 +29,14 @@ export interface RefreshCommit {
   write: TokenWrite;
 }
 
+/** A permanent refresh failure to write over the version the refresher read. */
+export interface BrokenMark {
+  id: string;
+  version: number;
+  status: BrokenStatus;
+  error: LastError;
+}
+
 export interface NewConnection extends TokenWrite {
   id: string;
   tenantId: string;
@@ -168,14 +176,25 @@ export class ConnectionState {
 
   /** `broken`: a permanent failure on the version the refresher read; the connection needs healing. */
   async markBroken(id: string, owner: string, version: number, status: BrokenStatus, error: LastError): Promise<ConnectionRow | undefined> {
+    return (await this.markBrokenMany(owner, [{ id, version, status, error }]))[0];
+  }
+
+  /**
+   * `broken` for many rows in one statement (the refresher's group commit of failures), each
+   * fenced on its own like a refresh commit: only the lease holder, only over the version it
+   * read. Rows lock in id order. Answers the rows written; a missing one lost its fence.
+   */
+  async markBrokenMany(owner: string, marks: readonly BrokenMark[]): Promise<ConnectionRow[]> {
+    const b = [...marks].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     const rows = await queryRows(
       this.db,
-      `UPDATE connections SET status = $4, condition = $5, last_error = $6, next_refresh_at = NULL, version = version + 1,
+      `UPDATE connections SET status = u_status, condition = u_condition, last_error = u_error, next_refresh_at = NULL, version = version + 1,
          lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL, refresh_cutoff = false, updated_at = now()
-       WHERE id = $1 AND lease_owner = $2 AND version = $3 RETURNING ${COLUMNS}`,
-      [id, owner, version, status, error.condition ?? null, error],
+       FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[]) AS u (u_id, u_version, u_status, u_condition, u_error)
+       WHERE id = u_id AND lease_owner = $1 AND version = u_version RETURNING ${COLUMNS}`,
+      [owner, b.map((x) => x.id), b.map((x) => x.version), b.map((x) => x.status), b.map((x) => x.error.condition ?? null), b.map((x) => JSON.stringify(x.error))],
     );
-    return rows[0] ? toRow(rows[0]) : undefined;
+    return rows.map(toRow);
   }
 
   /** `drifted`: scope drift found on the version just written: blocked, `consent_required`. */
@@ -209,17 +228,24 @@ export class ConnectionState {
     });
   }
 
-  /**
-   * A broken connection joins its incident (status unchanged). One statement with the
-   * incident's membership row, in the transaction that locked the connection and found or
-   * opened the incident: a storm of thousands joining costs one round trip each.
-   */
+  /** A broken connection joins its incident (status unchanged); see attachIncidents. */
   async attachIncident(m: EntityManager, incidentId: string, connectionId: string): Promise<void> {
+    await this.attachIncidents(m, [{ incidentId, connectionId }]);
+  }
+
+  /**
+   * Broken connections join their incidents (status unchanged). One statement with the
+   * incidents' membership rows, in the transaction that locked the connections and found or
+   * opened the incidents: a storm of thousands joining goes by the dozen (heal's IncidentJoins).
+   */
+  async attachIncidents(m: EntityManager, joins: readonly { incidentId: string; connectionId: string }[]): Promise<void> {
+    if (joins.length === 0) return;
     await queryRows(
       m,
-      `WITH attached AS (UPDATE connections SET incident_id = $1 WHERE id = $2)
-       INSERT INTO incident_connections (incident_id, connection_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [incidentId, connectionId],
+      `WITH j AS (SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS j(incident_id, connection_id)),
+         attached AS (UPDATE connections SET incident_id = j.incident_id FROM j WHERE id = j.connection_id)
+       INSERT INTO incident_connections (incident_id, connection_id) SELECT incident_id, connection_id FROM j ON CONFLICT DO NOTHING`,
+      [joins.map((j) => j.incidentId), joins.map((j) => j.connectionId)],
     );
   }
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import { GroupCommit } from '../common/group-commit';
 import { AppConfig } from '../config/app-config';
 import { ConnectLinksRepository } from '../connections/connect/connect-links.repository';
 import type { ConnectionListener } from '../connections/connection-events';
@@ -9,6 +10,7 @@ import type { ConnectionRow } from '../connections/connection.types';
 import { ConnectionsRepository } from '../connections/connections.repository';
 import { incidentEvent } from '../events/event-data';
 import { EventLog } from '../events/event-log';
+import type { NewEvent } from '../events/event-types';
 import { AUDIENCE } from '../platforms/conditions';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { HealMetrics } from './heal.metrics';
@@ -25,6 +27,15 @@ const PROBE_CAP_MS = 6 * 3_600_000;
 @Injectable()
 export class HealService implements ConnectionListener {
   private readonly log = new Logger('Heal');
+  /** Broken connections joining their incidents, a transaction per group (at most 2 at once, 200 connections each). */
+  private readonly joins = new GroupCommit<string, string | undefined>(
+    async (ids) => {
+      const joined = await this.openMany(ids);
+      return ids.map((id) => joined.get(id));
+    },
+    2,
+    200,
+  );
 
   constructor(
     private readonly incidents: IncidentsRepository,
@@ -45,49 +56,77 @@ export class HealService implements ConnectionListener {
   }
 
   /**
-   * Opens or joins the incident of one broken connection. Idempotent. In a storm every
-   * connection of a tenant joins the same incident, so the common path is: lock the row,
-   * find the open incident, attach: three statements. Answers the incident the connection
-   * joined (undefined when it was not broken or already in one).
+   * Opens or joins the incident of one broken connection. Idempotent. Answers the incident the
+   * connection joined (undefined when it was not broken or already in one). Connections that
+   * break while a join is being written go together in the next (a group commit): in a storm
+   * every connection of a tenant joins the same incident, dozens per transaction, where a
+   * transaction each (lock, find, attach, event) cost more than the refresh that failed. A
+   * failed transaction fails each of its joins; heal's poll of unhealed rows takes them up again.
    */
-  async openFor(connectionId: string): Promise<string | undefined> {
+  openFor(connectionId: string): Promise<string | undefined> {
+    return this.joins.add(connectionId);
+  }
+
+  /**
+   * One transaction for a group of broken connections: lock those in no incident yet, open or
+   * join each case's one incident (per tenant and condition for admin audience, per connection
+   * and condition for user audience), attach them all, and record each one's events with it;
+   * the prompts of an incident it opened are queued in it too. A storm's group costs five
+   * statements, not five per connection.
+   */
+  private async openMany(connectionIds: string[]): Promise<Map<string, string>> {
+    const joined = new Map<string, string>();
     let queued = 0;
-    const joined = await this.incidents.db.transaction(async (m) => {
-      const row = await this.incidents.lockBroken(m, connectionId);
-      if (!row) return undefined;
-      const audience = AUDIENCE[row.condition];
+    await this.incidents.db.transaction(async (m) => {
+      const cases = new Map<string, IncidentRow>();
+      const events: NewEvent[] = [];
       const now = Date.now();
-      const { incident, opened } = await this.incidents.openOrJoin(m, {
-        tenantId: row.tenantId,
-        platform: row.platform,
-        condition: row.condition,
-        audience,
-        connectionId: audience === 'user' ? row.id : null,
-        detectedAt: row.detectedAt ?? new Date(now),
-        nextReminderAt: this.config.healReminderScheduleMs.length ? new Date(now + this.config.healReminderScheduleMs[0]) : null,
-        nextProbeAt: audience === 'admin' ? new Date(now + this.config.healProbeIntervalMs) : null,
-      });
-      await this.state.attachIncident(m, incident.id, row.id);
-      // Once per transition: lockBroken only answers a broken row that is in no incident yet.
-      await this.events.record(m, ...(opened ? [incidentEvent('incident.opened', incident)] : []), {
-        type: 'connection.broken',
-        tenantId: row.tenantId,
-        connectionId: row.id,
-        data: {
+      // Once per transition: lockBroken only answers broken rows that are in no incident yet.
+      for (const row of await this.incidents.lockBroken(m, connectionIds)) {
+        const audience = AUDIENCE[row.condition];
+        const key = `${audience === 'admin' ? row.tenantId : row.id} ${row.condition}`;
+        let incident = cases.get(key);
+        if (!incident) {
+          const found = await this.incidents.openOrJoin(m, {
+            tenantId: row.tenantId,
+            platform: row.platform,
+            condition: row.condition,
+            audience,
+            connectionId: audience === 'user' ? row.id : null,
+            detectedAt: row.detectedAt ?? new Date(now),
+            nextReminderAt: this.config.healReminderScheduleMs.length ? new Date(now + this.config.healReminderScheduleMs[0]) : null,
+            nextProbeAt: audience === 'admin' ? new Date(now + this.config.healProbeIntervalMs) : null,
+          });
+          incident = found.incident;
+          cases.set(key, incident);
+          if (found.opened) {
+            events.push(incidentEvent('incident.opened', incident));
+            this.metrics.opened.inc({ platform: row.platform, condition: row.condition, audience });
+            const tenant = await m.getRepository(TenantEntity).findOne({ where: { id: row.tenantId } });
+            queued += await this.incidents.enqueue(m, this.recipients(incident, tenant, row.userExternalId, 'initial'));
+          }
+        }
+        joined.set(row.id, incident.id);
+        events.push({
+          type: 'connection.broken',
+          tenantId: row.tenantId,
           connectionId: row.id,
-          platform: row.platform,
-          userExternalId: row.userExternalId,
-          status: audience === 'user' ? 'needs_reauth' : 'blocked',
-          condition: row.condition,
-          audience,
-          incidentId: incident.id,
-        },
-      });
-      if (!opened) return incident.id;
-      this.metrics.opened.inc({ platform: row.platform, condition: row.condition, audience });
-      const tenant = await m.getRepository(TenantEntity).findOne({ where: { id: row.tenantId } });
-      queued = await this.incidents.enqueue(m, this.recipients(incident, tenant, row.userExternalId, 'initial'));
-      return incident.id;
+          data: {
+            connectionId: row.id,
+            platform: row.platform,
+            userExternalId: row.userExternalId,
+            status: audience === 'user' ? 'needs_reauth' : 'blocked',
+            condition: row.condition,
+            audience,
+            incidentId: incident.id,
+          },
+        });
+      }
+      await this.state.attachIncidents(
+        m,
+        [...joined].map(([connectionId, incidentId]) => ({ connectionId, incidentId })),
+      );
+      await this.events.record(m, ...events);
     });
     if (queued > 0) this.outbox.ring();
     return joined;

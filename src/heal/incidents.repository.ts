@@ -70,18 +70,17 @@ export interface NewPrompt {
 export class IncidentsRepository {
   constructor(readonly db: DataSource) {}
 
-  /** Locks a connection that is broken and has no incident yet; undefined otherwise. */
-  async lockBroken(m: EntityManager, connectionId: string): Promise<BrokenConnection | undefined> {
-    const found = await queryRows<BrokenConnection>(
+  /** Locks those of the connections that are broken and in no incident yet (in id order, as every multi-row lock of connections). */
+  async lockBroken(m: EntityManager, connectionIds: readonly string[]): Promise<BrokenConnection[]> {
+    return queryRows<BrokenConnection>(
       m,
       `SELECT id, tenant_id AS "tenantId", platform, condition, user_external_id AS "userExternalId",
               (last_error->>'at')::timestamptz AS "detectedAt"
          FROM connections
-        WHERE id = $1 AND status IN ('needs_reauth', 'blocked') AND condition IS NOT NULL AND incident_id IS NULL
-        FOR UPDATE`,
-      [connectionId],
+        WHERE id = ANY($1::uuid[]) AND status IN ('needs_reauth', 'blocked') AND condition IS NOT NULL AND incident_id IS NULL
+        ORDER BY id FOR UPDATE`,
+      [connectionIds],
     );
-    return found[0];
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { GroupCommit } from '../../common/group-commit';
 import { newLeaseOwner } from '../../common/lease';
 import { classify } from '../../platforms/classify';
 import type { Classification } from '../../platforms/conditions';
@@ -9,7 +10,7 @@ import { ClientHealth } from './client-health';
 import { ConnectionEvents } from '../connection-events';
 import type { ConnectionRow, LastError } from '../connection.types';
 import { ConnectionsMetrics } from '../connections.metrics';
-import { ConnectionState, TokenWrite } from '../connection-state';
+import { BrokenMark, ConnectionState, TokenWrite } from '../connection-state';
 import { ConnectionsRepository } from '../connections.repository';
 import { RefreshCommits } from './refresh-commits';
 import { RetryAlarm } from './retry-alarm';
@@ -58,6 +59,8 @@ export class Refresher {
   private readonly log = new Logger('Refresher');
   private readonly inFlight = new Map<string, Promise<ConnectionRow | undefined>>();
   private readonly commits: RefreshCommits;
+  /** Permanent failures, written by the dozen in a storm (one tenant's thousands at once), each row fenced on its own. */
+  private readonly breaks: GroupCommit<BrokenMark, ConnectionRow | undefined>;
 
   constructor(
     private readonly repo: ConnectionsRepository,
@@ -73,6 +76,10 @@ export class Refresher {
     private readonly retryAlarm: RetryAlarm,
   ) {
     this.commits = new RefreshCommits(state, this.owner);
+    this.breaks = new GroupCommit(async (marks) => {
+      const byId = new Map((await state.markBrokenMany(this.owner, marks)).map((r) => [r.id, r]));
+      return marks.map((m) => byId.get(m.id));
+    });
   }
 
   /**
@@ -88,24 +95,27 @@ export class Refresher {
    * Makes sure the connection meets `need`, refreshing upstream at most once across every
    * concurrent caller. Returns the committed row (which may still not meet the need when
    * the refresh failed or is backing off: the caller decides what to answer).
+   * `justRead` is the row as the caller read it from the database during this call (never
+   * a cached copy): the first look then needs no read of its own. The claim is fenced as
+   * ever, so a row that changed since is caught there.
    */
-  async ensure(id: string, need: Need): Promise<ConnectionRow | undefined> {
+  async ensure(id: string, need: Need, justRead?: ConnectionRow): Promise<ConnectionRow | undefined> {
     const running = this.inFlight.get(id);
     if (running) {
       await running.catch(() => undefined);
       return this.repo.findById(id, 'all');
     }
-    const work = this.claimOrWait(id, need).finally(() => this.inFlight.delete(id));
+    const work = this.claimOrWait(id, need, justRead).finally(() => this.inFlight.delete(id));
     this.inFlight.set(id, work);
     return work;
   }
 
-  private async claimOrWait(id: string, need: Need): Promise<ConnectionRow | undefined> {
+  private async claimOrWait(id: string, need: Need, justRead?: ConnectionRow): Promise<ConnectionRow | undefined> {
     const deadline = Date.now() + WAIT_FOR_OTHERS_MS;
     let waited = false;
     let admitted = need.admit === undefined;
-    for (;;) {
-      const current = await this.repo.findById(id, 'all');
+    for (let read = justRead; ; read = undefined) {
+      const current = read ?? (await this.repo.findById(id, 'all'));
       if (!current || meets(current, need)) return current;
       // Another refresher just committed while we waited, or the platform is backing off.
       if (waited && !current.leaseOwner) return current;
@@ -216,7 +226,7 @@ export class Refresher {
     const status = audience === 'admin' ? 'blocked' : 'needs_reauth';
     // The write is fenced on the version this refresh read: if another refresh or a re-sync
     // committed meanwhile, its result wins, and our rotated-away token failing is no incident.
-    const broken = await this.state.markBroken(row.id, this.owner, row.version, status, { ...error, condition, audience });
+    const broken = await this.breaks.add({ id: row.id, version: row.version, status, error: { ...error, condition, audience } });
     if (!broken) {
       await this.repo.releaseLease(row.id, this.owner);
       this.outcome(row, 'superseded');

@@ -66,7 +66,8 @@ export class TokenService {
   }
 
   async accessToken(caller: Caller, id: string, minValiditySeconds: number): Promise<AccessTokenResult> {
-    const validUntil = new Date(Date.now() + minValiditySeconds * 1000);
+    const started = Date.now();
+    const validUntil = new Date(started + minValiditySeconds * 1000);
     let entry = await this.read(caller, id);
     const usable = (e: Cached) => e.row.status === 'active' && e.accessToken !== undefined && e.row.accessTokenExpiresAt !== null;
     if (usable(entry) && (entry.row.accessTokenExpiresAt as Date) >= validUntil) {
@@ -75,7 +76,8 @@ export class TokenService {
     this.assertActive(entry.row);
     const before = entry.row.version;
     const gate = this.gate(id);
-    const refreshed = await this.refresher.ensure(id, { validUntil, admit: gate.admit });
+    // A row read from the database by this call (not the cache) spares the refresher its own first read.
+    const refreshed = await this.refresher.ensure(id, { validUntil, admit: gate.admit }, entry.readAt >= started ? entry.row : undefined);
     if (refreshed) entry = this.remember(refreshed);
     this.assertActive(entry.row);
     // A fresh token that still has less validity than asked is returned anyway (SPEC §5);
