@@ -8,6 +8,8 @@ import { Events1764000000012 } from './1764000000012-events';
 import { WebhookEndpoints1764000000013 } from './1764000000013-webhook-endpoints';
 import { WebhookDeliveries1764000000014 } from './1764000000014-webhook-deliveries';
 import { EventsXidCursor1764000000016 } from './1764000000016-events-xid-cursor';
+import { ConnectionDegraded1764000000017 } from './1764000000017-connection-degraded';
+import { PlatformClients1764000000018 } from './1764000000018-platform-clients';
 
 /** Every migration, in order. Landed migrations are never edited; add new ones. */
 export const MIGRATIONS = [
@@ -21,4 +23,6 @@ export const MIGRATIONS = [
   WebhookEndpoints1764000000013,
   WebhookDeliveries1764000000014,
   EventsXidCursor1764000000016,
+  ConnectionDegraded1764000000017,
+  PlatformClients1764000000018,
 ];

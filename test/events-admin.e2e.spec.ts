@@ -1,5 +1,5 @@
 import { microsoftError } from '../sandbox';
-import { importGrant, sql, tenantWithAdmins, waitFor } from './support/heal';
+import { importGrant, logCaughtUp, sql, tenantWithAdmins, waitFor } from './support/heal';
 import { startWorld, World } from './support/world';
 
 interface EventView {
@@ -17,6 +17,7 @@ describe('events: an admin incident through heal', () => {
   afterAll(() => w.close());
 
   const eventsOfTenant = async (tenantId: string): Promise<EventView[]> => {
+    await logCaughtUp(w);
     const res = await w.t.call('GET', `/v1/events?tenantId=${tenantId}&limit=500`, undefined, w.relayKey);
     expect(res.status).toBe(200);
     return res.body.items as EventView[];

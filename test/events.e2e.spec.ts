@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { microsoftError } from '../sandbox';
-import { sql, waitFor } from './support/heal';
+import { logCaughtUp, sql, waitFor } from './support/heal';
 import { connectUser, followConnectLink, startWorld, World } from './support/world';
 
 interface EventView {
@@ -21,6 +21,7 @@ describe('events: GET /v1/events', () => {
   afterAll(() => w.close());
 
   async function eventsOf(connectionId: string, key = w.relayKey): Promise<EventView[]> {
+    await logCaughtUp(w);
     const all: EventView[] = [];
     let cursor: string | undefined;
     for (;;) {
@@ -121,6 +122,7 @@ describe('events: GET /v1/events', () => {
     expect(scoped.status).toBe(201);
     const key = scoped.body.apiKey as string;
 
+    await logCaughtUp(w);
     const seen: EventView[] = [];
     let cursor: string | undefined;
     let pages = 0;
@@ -158,6 +160,18 @@ describe('events: GET /v1/events', () => {
       expect(res.status, bad).toBe(400);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
     }
+  });
+
+  it('a revoked connection connected again is created again, under its id', async () => {
+    const u = await connectUser(w, 'slack');
+    expect((await w.t.call('DELETE', `/v1/connections/${u.connectionId}`)).status).toBe(200);
+    const again = await connectUser(w, 'slack', { tenantId: u.tenantId, tenantExternalId: u.tenantExternalId, userExternalId: u.userExternalId });
+    expect(again.connectionId).toBe(u.connectionId);
+    const types = await waitFor('created again', async () => {
+      const t = (await eventsOf(u.connectionId)).map((e) => e.type);
+      return t.length >= 3 ? t : undefined;
+    });
+    expect(types).toEqual(['connection.created', 'connection.revoked', 'connection.created']);
   });
 
   it('an event whose transaction began first but commits last is still read after the cursor: nothing commits behind it', async () => {

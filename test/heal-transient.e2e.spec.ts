@@ -1,5 +1,5 @@
 import { Failure, microsoftError, oauthError, SandboxPlatform, slackError, webexOauthError, zoomOauthError } from '../sandbox';
-import { expireAccessToken, HealTenant, importGrant, sleep, tenantWithAdmins } from './support/heal';
+import { expireAccessToken, HealTenant, importGrant, sleep, sql, tenantWithAdmins } from './support/heal';
 import { startWorld, World } from './support/world';
 
 /**
@@ -104,6 +104,9 @@ describe('failures that are no incident', () => {
         const backoff = Date.parse(view.nextRefreshAt) - Date.parse(view.lastError.at);
         expect(backoff).toBeGreaterThanOrEqual(retryAfterAtLeast ? retryAfterAtLeast * 1000 : 4_000);
         expect(backoff).toBeLessThanOrEqual(60_000);
+        // SPEC §11: degraded only once the access token has expired (the relay cannot get one), never broken.
+        const events = await sql<{ type: string }>(w, `SELECT type FROM events WHERE connection_id = $1 AND type <> 'connection.created' ORDER BY sequence`, [c.id]);
+        expect(events.map((e) => e.type)).toEqual(via === 'invalidate' ? [] : ['connection.degraded']);
       },
     );
   });

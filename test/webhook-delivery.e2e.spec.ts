@@ -1,5 +1,5 @@
 import { makeTenant } from './support/factories';
-import { importGrant, sql, waitFor } from './support/heal';
+import { importGrant, logCaughtUp, sql, waitFor } from './support/heal';
 import { Receiver } from './support/receiver';
 import { startWorld, World } from './support/world';
 
@@ -42,6 +42,7 @@ describe('webhook delivery', () => {
     expect(got.headers['content-type']).toBe('application/json');
     expect(event).toMatchObject({ id: got.id, type: 'connection.created', tenantId: tenant.id, data: { connectionId: c.id, platform: 'microsoft', status: 'active' } });
     expect(Math.abs(Number(got.timestamp) - Date.now() / 1000)).toBeLessThan(30);
+    await logCaughtUp(w);
     const logged = await w.t.call('GET', `/v1/events?tenantId=${tenant.id}`, undefined, w.relayKey);
     expect(logged.body.items).toEqual([event]);
     expect(got.body).not.toContain(c.accessToken);
@@ -110,6 +111,7 @@ describe('webhook delivery', () => {
     expect(Receiver.verify(secret, got)).toMatchObject({ id: res.body.eventId, type: 'ping', data: { endpointId } });
     await new Promise((r) => setTimeout(r, 400));
     expect(other.receiver.received).toHaveLength(0);
+    await logCaughtUp(w); // the ping is below every reader's xmin: were it listed, it would show
     const logged = await w.t.call('GET', `/v1/events?type=ping`, undefined, w.relayKey);
     expect(logged.status).toBe(400);
     const all = await w.t.call('GET', `/v1/events?tenantId=${tenant.id}`);

@@ -1,5 +1,5 @@
-import { microsoftError } from '../sandbox';
-import { dms, incidentWhen, resyncLink, sentPrompts, tenantWithAdmins, waitFor } from './support/heal';
+import { oauthError, slackError, microsoftError } from '../sandbox';
+import { dms, expireAccessToken, incidentWhen, logCaughtUp, resyncLink, sentPrompts, sql, tenantWithAdmins, waitFor } from './support/heal';
 import { Receiver } from './support/receiver';
 import { connectUser, followConnectLink, startWorld, World } from './support/world';
 
@@ -51,16 +51,111 @@ describe('webhooks: every event type from a real flow, verified by a consumer', 
     await eventually('connection.broken', u.connectionId, ['connection.broken', 'incident.opened']);
     const brokenEvent = delivered().find((e) => e.type === 'connection.broken' && e.data.connectionId === u.connectionId);
     expect(brokenEvent).toMatchObject({ tenantId: u.tenantId, data: { condition: 'grant_revoked', audience: 'user', incidentId: broken.body.incidentId, status: 'needs_reauth' } });
+    // Its re-sync url is a link of its own (the DM carries another): the relay's UI can show it.
+    const url = String(brokenEvent?.data.url);
+    expect(url).toMatch(new RegExp(`^${w.t.url}/connect/[A-Za-z0-9_-]{43}$`));
+    expect(Date.parse(String(brokenEvent?.data.urlExpiresAt))).toBeGreaterThan(Date.now());
 
     const dm = await waitFor('the re-sync DM', () => dms(w, 'microsoft', u.userExternalId)[0]);
+    expect(resyncLink(dm)).not.toBe(url);
     w.sb.control.signIn('microsoft', u.userExternalId);
-    expect((await followConnectLink(resyncLink(dm) as string)).status).toBe(200);
+    // The event's link heals it (as a relay's UI would have it followed); the DM's is void after.
+    expect((await followConnectLink(url)).status).toBe(200);
     await eventually('healed and resolved', u.connectionId, ['connection.healed', 'incident.resolved']);
 
     expect((await w.t.call('DELETE', `/v1/connections/${u.connectionId}`)).status).toBe(200);
     const all = await eventually('connection.revoked', u.connectionId, ['connection.revoked']);
     expect(all).toEqual(['connection.created', 'incident.opened', 'connection.broken', 'connection.healed', 'incident.resolved', 'connection.revoked']);
     expect(all.filter((t) => t === 'connection.broken')).toHaveLength(1);
+  });
+
+  it('an outage past expiry: connection.degraded once however often the retries fail, then connection.recovered once; never broken', async () => {
+    const u = await connectUser(w, 'zoom');
+    await eventually('connection.created', u.connectionId, ['connection.created']);
+    // Zoom's token endpoint resets the connection twice: the call's refresh and the sweep's retry 5 s later.
+    w.sb.control.failRefreshes('zoom', { userExternalId: u.userExternalId }, { reset: true }, 2);
+    await expireAccessToken(w, u.connectionId);
+    const call = await w.t.call('POST', `/v1/connections/${u.connectionId}/access-token`, {}, w.relayKey);
+    expect(call.status).toBe(503);
+    await eventually('connection.degraded', u.connectionId, ['connection.degraded']);
+    const got = await waitFor(
+      'recovered at the second retry (10 s on)',
+      () => {
+        const types = typesOf(u.connectionId);
+        return types.includes('connection.recovered') ? types : undefined;
+      },
+      30_000,
+    );
+    expect(got).toEqual(['connection.created', 'connection.degraded', 'connection.recovered']);
+    expect(w.sb.control.tokenCalls('zoom', { userExternalId: u.userExternalId, grantType: 'refresh_token' })).toBe(3);
+    const [degraded, recovered] = ['connection.degraded', 'connection.recovered'].map((t) => delivered().find((e) => e.type === t && e.data.connectionId === u.connectionId));
+    expect(degraded?.data).toMatchObject({
+      platform: 'zoom',
+      status: 'active',
+      userExternalId: u.userExternalId,
+      degradedAt: expect.any(String),
+      accessTokenExpiresAt: expect.any(String),
+    });
+    expect(recovered?.data).toMatchObject({ status: 'active', degradedAt: degraded?.data.degradedAt });
+    expect((await w.t.call('POST', `/v1/connections/${u.connectionId}/access-token`, {}, w.relayKey)).status).toBe(200);
+  }, 60_000);
+
+  it('a DM that cannot be delivered: prompt.failed names the incident, who was not told and the platform’s code', async () => {
+    const u = await connectUser(w, 'slack');
+    w.sb.control.failMessages('slack', slackError('channel_not_found'), 1);
+    w.sb.control.failRefreshes('slack', { userExternalId: u.userExternalId }, slackError('token_revoked'), 1);
+    const broken = await w.t.call('POST', `/v1/connections/${u.connectionId}/invalidate`, undefined, w.relayKey);
+    expect(broken.body).toMatchObject({ condition: 'grant_revoked', audience: 'user' });
+    await eventually('prompt.failed', u.connectionId, ['connection.broken', 'prompt.failed']);
+    const failed = delivered().filter((e) => e.type === 'prompt.failed' && e.data.connectionId === u.connectionId);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({
+      tenantId: u.tenantId,
+      data: {
+        incidentId: broken.body.incidentId,
+        platform: 'slack',
+        kind: 'initial',
+        audience: 'user',
+        recipientExternalId: u.userExternalId,
+        reason: 'refused',
+        code: 'channel_not_found',
+      },
+    });
+    expect(dms(w, 'slack', u.userExternalId)).toEqual([]);
+  });
+
+  it('our OAuth client refused (invalid_client): client.misconfigured once, to unscoped endpoints only; client.recovered when a refresh works', async () => {
+    const scoped = await Receiver.start();
+    try {
+      const a = await connectUser(w, 'webex');
+      const b = await connectUser(w, 'webex');
+      const mine = await w.t.call('POST', '/v1/webhook-endpoints', { url: scoped.url, events: ['*'], tenantIds: [a.tenantId] });
+      expect(mine.status).toBe(201);
+      const refused = oauthError('invalid_client', 'The client authentication failed.');
+      w.sb.control.failRefreshes('webex', { userExternalId: a.userExternalId }, refused, 1);
+      w.sb.control.failRefreshes('webex', { userExternalId: b.userExternalId }, refused, 1);
+      for (const c of [a, b])
+        expect((await w.t.call('POST', `/v1/connections/${c.connectionId}/invalidate`, undefined, w.relayKey)).body.type).toBe('/problems/client-misconfigured');
+      const clientEvents = () => delivered().filter((e) => e.type.startsWith('client.') && e.data.platform === 'webex');
+      await waitFor('client.misconfigured', () => clientEvents().length === 1);
+      expect(clientEvents()[0]).toMatchObject({ type: 'client.misconfigured', tenantId: null, data: { platform: 'webex', code: 'invalid_client', since: expect.any(String) } });
+
+      const c = await connectUser(w, 'webex'); // the operator fixed the secret: this one's refresh works
+      expect((await w.t.call('POST', `/v1/connections/${c.connectionId}/invalidate`, undefined, w.relayKey)).status).toBe(200);
+      await waitFor('client.recovered', () => clientEvents().length === 2);
+      expect(clientEvents()[1]).toMatchObject({ type: 'client.recovered', tenantId: null, data: { platform: 'webex', misconfiguredSince: clientEvents()[0].data.since } });
+      // Tenant-less: never queued for an endpoint scoped to tenants.
+      const queued = await sql(w, `SELECT e.type FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.endpoint_id = $1`, [mine.body.id]);
+      expect(queued).toEqual([]);
+      expect(await sql(w, `SELECT count(*)::int AS n FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE e.type LIKE 'client.%'`)).toEqual([{ n: 2 }]);
+      // Only unscoped keys read them in the log too.
+      await logCaughtUp(w);
+      const scopedKey = (await w.t.call('POST', '/v1/api-clients', { name: 'tenant a relay', role: 'relay', tenantIds: [a.tenantId] })).body.apiKey;
+      expect((await w.t.call('GET', '/v1/events?type=client.misconfigured', undefined, scopedKey)).body.items).toEqual([]);
+      expect((await w.t.call('GET', '/v1/events?type=client.misconfigured', undefined, w.relayKey)).body.items).toHaveLength(1);
+    } finally {
+      await scoped.close();
+    }
   });
 
   it('a Conditional Access block and its lift: broken (admin audience, blocked), incident opened, then healed and resolved after the probe', async () => {

@@ -10,7 +10,7 @@ export type Db = DataSource | EntityManager;
 export const CONNECTION_COLUMNS = `id, tenant_id, platform, tenant_external_id, user_external_id, status, condition, scopes,
   access_token, refresh_token, access_token_expires_at, refresh_token_expires_at, next_refresh_at,
   last_refresh_at, last_error, failure_count, incident_id, version::float8 AS version, lease_owner,
-  lease_until, refresh_started_at, refresh_cutoff, created_at, updated_at`;
+  lease_until, refresh_started_at, refresh_cutoff, degraded_at, created_at, updated_at`;
 
 export function toConnectionRow(r: Record<string, unknown>): ConnectionRow {
   return {
@@ -36,6 +36,7 @@ export function toConnectionRow(r: Record<string, unknown>): ConnectionRow {
     leaseUntil: (r.lease_until as Date) ?? null,
     refreshStartedAt: (r.refresh_started_at as Date) ?? null,
     refreshCutoff: r.refresh_cutoff as boolean,
+    degradedAt: (r.degraded_at as Date) ?? null,
     createdAt: r.created_at as Date,
     updatedAt: r.updated_at as Date,
   };

@@ -27,6 +27,8 @@ export interface RefreshCommit {
   id: string;
   version: number;
   write: TokenWrite;
+  /** The row's `degradedAt` as the lease holder read it (only it moves the column): the commit ends that outage. */
+  degradedAt?: Date | null;
 }
 
 /** A permanent refresh failure to write over the version the refresher read. */
@@ -128,15 +130,20 @@ export class ConnectionState {
       m,
       `UPDATE connections SET status = 'active', condition = NULL, scopes = $2, access_token = $3, refresh_token = $4,
          vault_key_id = $5, access_token_expires_at = $6, refresh_token_expires_at = $7, next_refresh_at = $8,
-         last_error = NULL, failure_count = 0, incident_id = NULL, version = version + 1, lease_owner = NULL,
+         last_error = NULL, failure_count = 0, incident_id = NULL, degraded_at = NULL, version = version + 1, lease_owner = NULL,
          lease_until = NULL, refresh_started_at = NULL, refresh_cutoff = false, updated_at = now()
-       FROM (SELECT status AS was FROM connections WHERE id = $1 FOR UPDATE) AS before
-       WHERE id = $1 RETURNING ${COLUMNS}, before.was`,
+       FROM (SELECT status AS was, degraded_at AS was_degraded FROM connections WHERE id = $1 FOR UPDATE) AS before
+       WHERE id = $1 RETURNING ${COLUMNS}, before.was, before.was_degraded`,
       [id, t.scopes, t.accessToken, t.refreshToken, t.vaultKeyId, t.accessTokenExpiresAt, t.refreshTokenExpiresAt ?? null, t.nextRefreshAt],
     );
     const row = toRow(rows[0]);
     // healed: active again after broken (a re-sync, re-connect or import of a broken row).
     if (rows[0].was === 'needs_reauth' || rows[0].was === 'blocked') await this.events.record(m, connectionEvent('connection.healed', row));
+    // created: a revoked connection given a new grant is a new connection to a relay (same id).
+    if (rows[0].was === 'revoked') await this.events.record(m, connectionEvent('connection.created', row));
+    // recovered: a degraded row (an outage past expiry) given fresh tokens by the user.
+    const since = rows[0].was_degraded as Date | null;
+    if (since) await this.events.record(m, connectionEvent('connection.recovered', row, { degradedAt: since.toISOString() }));
     return row;
   }
 
@@ -147,14 +154,29 @@ export class ConnectionState {
    * one lost its fence.
    */
   async commitRefreshes(owner: string, commits: readonly RefreshCommit[]): Promise<ConnectionRow[]> {
+    if (!commits.some((c) => c.degradedAt)) return this.writeRefreshes(this.db, owner, commits);
+    // Some end an outage: their connection.recovered goes in the same transaction (rare: no cost in a sweep).
+    return this.db.transaction(async (m) => {
+      const rows = await this.writeRefreshes(m, owner, commits);
+      const since = new Map(commits.map((c) => [c.id, c.degradedAt]));
+      const recovered = rows.flatMap((r) => {
+        const at = since.get(r.id);
+        return at ? [connectionEvent('connection.recovered', r, { degradedAt: at.toISOString() })] : [];
+      });
+      await this.events.record(m, ...recovered);
+      return rows;
+    });
+  }
+
+  private async writeRefreshes(m: Db, owner: string, commits: readonly RefreshCommit[]): Promise<ConnectionRow[]> {
     const c = [...commits].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const rows = await queryRows(
-      this.db,
+      m,
       `UPDATE connections SET status = 'active', condition = NULL, access_token = u_access, refresh_token = u_refresh, vault_key_id = u_key,
          access_token_expires_at = u_access_expires, refresh_token_expires_at = COALESCE(u_refresh_expires, refresh_token_expires_at),
          scopes = ARRAY(SELECT jsonb_array_elements_text(u_scopes)), next_refresh_at = u_next, last_refresh_at = now(), last_error = NULL,
-         failure_count = 0, version = version + 1, lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL, refresh_cutoff = false,
-         updated_at = now()
+         failure_count = 0, degraded_at = NULL, version = version + 1, lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL,
+         refresh_cutoff = false, updated_at = now()
        FROM unnest($2::uuid[], $3::bigint[], $4::bytea[], $5::bytea[], $6::text[], $7::timestamptz[], $8::timestamptz[], $9::jsonb[], $10::timestamptz[])
          AS u (u_id, u_version, u_access, u_refresh, u_key, u_access_expires, u_refresh_expires, u_scopes, u_next)
        WHERE id = u_id AND lease_owner = $1 AND version = u_version RETURNING ${COLUMNS}`,
@@ -174,6 +196,33 @@ export class ConnectionState {
     return rows.map(toRow);
   }
 
+  /**
+   * A transient (or client) failure: status and tokens kept, the error noted, retried at
+   * `nextRefreshAt`; fenced on the lease. A transient failure once the access token has expired
+   * begins an outage (`degraded_at`, SPEC §11): its `connection.degraded` is written with it, once,
+   * since a row already degraded keeps its time. The version is not bumped (no token changed).
+   */
+  async recordTransient(owner: string, id: string, error: LastError, nextRefreshAt: Date): Promise<ConnectionRow | undefined> {
+    return this.db.transaction(async (m) => {
+      const rows = await queryRows(
+        m,
+        `UPDATE connections SET last_error = $3, failure_count = failure_count + 1, next_refresh_at = $4,
+           degraded_at = COALESCE(degraded_at, CASE WHEN $5 AND access_token_expires_at <= now() THEN now() END),
+           lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL, updated_at = now()
+         FROM (SELECT degraded_at AS was_degraded FROM connections WHERE id = $1 FOR UPDATE) AS before
+         WHERE id = $1 AND lease_owner = $2 RETURNING ${COLUMNS}, before.was_degraded`,
+        [id, owner, error, nextRefreshAt, error.kind === 'transient'],
+      );
+      if (!rows[0]) return undefined;
+      const row = toRow(rows[0]);
+      if (row.degradedAt && !rows[0].was_degraded) {
+        const expiredAt = row.accessTokenExpiresAt?.toISOString() ?? null;
+        await this.events.record(m, connectionEvent('connection.degraded', row, { degradedAt: row.degradedAt.toISOString(), accessTokenExpiresAt: expiredAt }));
+      }
+      return row;
+    });
+  }
+
   /** `broken`: a permanent failure on the version the refresher read; the connection needs healing. */
   async markBroken(id: string, owner: string, version: number, status: BrokenStatus, error: LastError): Promise<ConnectionRow | undefined> {
     return (await this.markBrokenMany(owner, [{ id, version, status, error }]))[0];
@@ -188,7 +237,7 @@ export class ConnectionState {
     const b = [...marks].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     const rows = await queryRows(
       this.db,
-      `UPDATE connections SET status = u_status, condition = u_condition, last_error = u_error, next_refresh_at = NULL, version = version + 1,
+      `UPDATE connections SET status = u_status, condition = u_condition, last_error = u_error, next_refresh_at = NULL, degraded_at = NULL, version = version + 1,
          lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL, refresh_cutoff = false, updated_at = now()
        FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::jsonb[]) AS u (u_id, u_version, u_status, u_condition, u_error)
        WHERE id = u_id AND lease_owner = $1 AND version = u_version RETURNING ${COLUMNS}`,
@@ -216,7 +265,7 @@ export class ConnectionState {
       const rows = await queryRows(
         m,
         `UPDATE connections SET status = 'revoked', access_token = NULL, refresh_token = NULL, vault_key_id = NULL,
-         next_refresh_at = NULL, lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL,
+         next_refresh_at = NULL, degraded_at = NULL, lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL,
          version = version + 1, updated_at = now()
        WHERE id = $1 AND status <> 'revoked'${scopeClause(scope, params)} RETURNING ${COLUMNS}`,
         params,

@@ -39,6 +39,8 @@ export interface ConnectionRow {
   leaseUntil: Date | null;
   refreshStartedAt: Date | null;
   refreshCutoff: boolean;
+  /** When an outage past the access token's expiry began (SPEC §11 `connection.degraded`); null when none. */
+  degradedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

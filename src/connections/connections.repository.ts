@@ -3,7 +3,7 @@ import { queryRows } from '../database/sql';
 import { DataSource } from 'typeorm';
 import type { Platform } from '../config/app-config';
 import { CONNECTION_COLUMNS as COLUMNS, Db, scopeClause, toConnectionRow as toRow } from './connection-row';
-import { ConnectionRow, ConnectionStatus, LastError, TenantScope } from './connection.types';
+import { ConnectionRow, ConnectionStatus, TenantScope } from './connection.types';
 
 export interface ListFilter {
   platform?: Platform;
@@ -88,18 +88,6 @@ export class ConnectionsRepository {
       [owner, limit, leaseMs],
     );
     return rows.map(toRow);
-  }
-
-  /** A transient failure: keep status and tokens, note the error, retry at `nextRefreshAt`. */
-  async recordTransient(id: string, owner: string, error: LastError, nextRefreshAt: Date): Promise<ConnectionRow | undefined> {
-    const rows = await queryRows(
-      this.db,
-      `UPDATE connections SET last_error = $3, failure_count = failure_count + 1, next_refresh_at = $4,
-         lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL, updated_at = now()
-       WHERE id = $1 AND lease_owner = $2 RETURNING ${COLUMNS}`,
-      [id, owner, error, nextRefreshAt],
-    );
-    return rows[0] ? toRow(rows[0]) : undefined;
   }
 
   async releaseLease(id: string, owner: string): Promise<void> {

@@ -4,6 +4,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { GroupCommit } from '../common/group-commit';
 import { AppConfig } from '../config/app-config';
 import { ConnectLinksRepository } from '../connections/connect/connect-links.repository';
+import { ConnectLinksService } from '../connections/connect/connect-links.service';
 import type { ConnectionListener } from '../connections/connection-events';
 import { ConnectionState } from '../connections/connection-state';
 import type { ConnectionRow } from '../connections/connection.types';
@@ -42,6 +43,7 @@ export class HealService implements ConnectionListener {
     private readonly connections: ConnectionsRepository,
     private readonly state: ConnectionState,
     private readonly links: ConnectLinksRepository,
+    private readonly resyncLinks: ConnectLinksService,
     @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
     private readonly config: AppConfig,
     private readonly metrics: HealMetrics,
@@ -79,6 +81,11 @@ export class HealService implements ConnectionListener {
     let queued = 0;
     await this.incidents.db.transaction(async (m) => {
       const cases = new Map<string, IncidentRow>();
+      const tenants = new Map<string, TenantEntity | null>();
+      const tenantOf = async (id: string) => {
+        if (!tenants.has(id)) tenants.set(id, await m.getRepository(TenantEntity).findOne({ where: { id } }));
+        return tenants.get(id) ?? null;
+      };
       const events: NewEvent[] = [];
       const now = Date.now();
       // Once per transition: lockBroken only answers broken rows that are in no incident yet.
@@ -102,11 +109,13 @@ export class HealService implements ConnectionListener {
           if (found.opened) {
             events.push(incidentEvent('incident.opened', incident));
             this.metrics.opened.inc({ platform: row.platform, condition: row.condition, audience });
-            const tenant = await m.getRepository(TenantEntity).findOne({ where: { id: row.tenantId } });
-            queued += await this.incidents.enqueue(m, this.recipients(incident, tenant, row.userExternalId, 'initial'));
+            queued += await this.incidents.enqueue(m, this.recipients(incident, await tenantOf(row.tenantId), row.userExternalId, 'initial'));
           }
         }
         joined.set(row.id, incident.id);
+        // SPEC §11: a user-audience break carries a re-sync link of its own, for the relay's UI (docs/decisions.md).
+        const tenant = audience === 'user' ? await tenantOf(row.tenantId) : null;
+        const link = tenant ? await this.resyncLinks.createResync(tenant, row.id, row.userExternalId, incident.id, m) : undefined;
         events.push({
           type: 'connection.broken',
           tenantId: row.tenantId,
@@ -119,6 +128,7 @@ export class HealService implements ConnectionListener {
             condition: row.condition,
             audience,
             incidentId: incident.id,
+            ...(link ? { url: link.url, urlExpiresAt: link.expiresAt } : {}),
           },
         });
       }

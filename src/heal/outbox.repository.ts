@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { queryRows } from '../database/sql';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { EventLog } from '../events/event-log';
+import type { NewEvent } from '../events/event-types';
 import type { Platform } from '../config/app-config';
 import type { PromptKind } from './incidents.repository';
 
@@ -23,7 +25,10 @@ export interface OutboxItem {
  */
 @Injectable()
 export class OutboxRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly events: EventLog,
+  ) {}
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<OutboxItem[]> {
     return queryRows(
@@ -55,12 +60,21 @@ export class OutboxRepository {
     ]);
   }
 
-  async failed(id: string, owner: string, error: string): Promise<void> {
-    await queryRows(this.db, `UPDATE prompts SET status = 'failed', last_error = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2`, [
-      id,
-      owner,
-      error.slice(0, 500),
-    ]);
+  /**
+   * Failed for good. `told` is the event saying so (SPEC §11 `prompt.failed`), written in the
+   * same transaction, only by the lease holder's write: once per prompt.
+   */
+  async failed(id: string, owner: string, error: string, told?: NewEvent): Promise<void> {
+    const mark = (m: DataSource | EntityManager) =>
+      queryRows(m, `UPDATE prompts SET status = 'failed', last_error = $3, lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 RETURNING id`, [
+        id,
+        owner,
+        error.slice(0, 500),
+      ]);
+    if (!told) return void (await mark(this.db));
+    await this.db.transaction(async (m) => {
+      if ((await mark(m)).length > 0) await this.events.record(m, told);
+    });
   }
 
   /** Who holds leases on queued prompts, for `deadLocalOwners` to pick this host's crashed processes from. */

@@ -3,11 +3,11 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { newLeaseOwner } from '../common/lease';
 import { ConnectLinksService } from '../connections/connect/connect-links.service';
-import { ConnectionsRepository } from '../connections/connections.repository';
 import { backoffMs } from '../connections/refresh/schedule';
 import { BotSenders } from '../platforms/bot-registry';
 import { isTransient } from '../platforms/classify';
-import { BotMessage, ProviderFailure } from '../platforms/platform';
+import type { NewEvent } from '../events/event-types';
+import { BotMessage, FailureSignals, ProviderFailure } from '../platforms/platform';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { TenantsService } from '../tenants/tenants.service';
 import { HealMetrics } from './heal.metrics';
@@ -32,7 +32,6 @@ export class OutboxWorker {
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly incidents: IncidentsRepository,
-    private readonly connections: ConnectionsRepository,
     private readonly links: ConnectLinksService,
     private readonly bots: BotSenders,
     private readonly tenantsService: TenantsService,
@@ -64,8 +63,9 @@ export class OutboxWorker {
 
   private async deliver(item: OutboxItem): Promise<void> {
     const outcome = (o: string) => this.metrics.prompts.inc({ platform: item.platform, kind: item.kind, outcome: o });
+    let incident: IncidentRow | undefined;
     try {
-      const incident = await this.incidents.find(item.incidentId, 'all');
+      incident = await this.incidents.find(item.incidentId, 'all');
       const tenant = await this.tenants.findOne({ where: { id: item.tenantId } });
       if (!incident || !tenant) return await this.outbox.failed(item.id, this.owner, 'incident or tenant is gone');
       if (incident.status === 'resolved' && item.kind !== 'confirmation') {
@@ -75,7 +75,7 @@ export class OutboxWorker {
       const sender = this.bots.get(item.platform);
       if (!sender?.enabled) {
         outcome('failed');
-        return await this.outbox.failed(item.id, this.owner, `no ${item.platform} bot is configured`);
+        return await this.outbox.failed(item.id, this.owner, `no ${item.platform} bot is configured`, promptFailed(item, incident, 'no_bot'));
       }
       const message = await this.render(item, incident, tenant);
       await sender.send(
@@ -97,7 +97,8 @@ export class OutboxWorker {
       } else {
         outcome('failed');
         this.log.warn(`prompt ${item.id} to ${item.platform} failed for good: ${reason}`);
-        await this.outbox.failed(item.id, this.owner, reason).catch(() => undefined);
+        const why = !failure || isTransient(failure.signals) ? 'retries_exhausted' : 'refused';
+        await this.outbox.failed(item.id, this.owner, reason, incident && promptFailed(item, incident, why, failure?.signals)).catch(() => undefined);
       }
     }
   }
@@ -132,4 +133,36 @@ export class OutboxWorker {
   async recoverDeadLeases(dead: (owners: string[]) => string[]): Promise<void> {
     await this.outbox.releaseLeases(dead(await this.outbox.leaseOwners()));
   }
+}
+
+/** A platform's error code as an event may carry it: a code, never its free text. */
+const codeOf = (s?: FailureSignals) => {
+  const code = s && (s.platformCode ?? s.error ?? (s.httpStatus ? `http_${s.httpStatus}` : s.network));
+  return code && /^[A-Za-z0-9_.:-]{1,64}$/.test(code) ? code : null;
+};
+
+/**
+ * SPEC §11 `prompt.failed`: the person was not told. `reason` is ours: `no_bot` (no bot of the
+ * platform is configured), `refused` (the platform refused the DM for good), `retries_exhausted`.
+ */
+function promptFailed(item: OutboxItem, incident: IncidentRow, reason: 'no_bot' | 'refused' | 'retries_exhausted', signals?: FailureSignals): NewEvent {
+  const audience = incident.audience === 'user' && !item.dedupeKey.endsWith(':admin-note') ? 'user' : 'admin';
+  return {
+    type: 'prompt.failed',
+    tenantId: item.tenantId,
+    connectionId: incident.connectionId,
+    data: {
+      promptId: item.id,
+      incidentId: incident.id,
+      platform: item.platform,
+      condition: incident.condition,
+      kind: item.kind,
+      audience,
+      recipientExternalId: item.recipient,
+      ...(incident.connectionId ? { connectionId: incident.connectionId } : {}),
+      reason,
+      code: codeOf(signals),
+      attempts: item.attempts,
+    },
+  };
 }

@@ -109,3 +109,14 @@ export async function incidentWhen(w: World, id: string, what: string, ready: (i
 export const sentPrompts = (prompts: PromptView[], kind?: string) => prompts.filter((p) => p.status === 'sent' && (kind === undefined || p.kind === kind));
 
 export const PLATFORM_NAME: Record<SandboxPlatform, string> = { microsoft: 'Microsoft Teams', slack: 'Slack', webex: 'Webex', zoom: 'Zoom' };
+
+/**
+ * GET /v1/events shows an event once every transaction older than its own has ended, in the
+ * whole cluster (the snapshot-xmin rule of docs/decisions.md), and the test files share one
+ * cluster. Waits until that holds for every event in this world's database so far.
+ */
+export const logCaughtUp = (w: World) =>
+  waitFor(
+    'the event log to catch up',
+    async () => (await sql<{ n: number }>(w, `SELECT count(*)::int AS n FROM events WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())`))[0].n === 0,
+  );

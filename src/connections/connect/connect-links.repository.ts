@@ -28,9 +28,10 @@ const LINK_COLUMNS = `id, tenant_id AS "tenantId", platform, tenant_external_id 
 export class ConnectLinksRepository {
   constructor(readonly db: DataSource) {}
 
-  async insertLink(l: Omit<LinkRow, 'id' | 'usedAt' | 'voidedAt'> & { tokenHash: Buffer; createdBy: string | null }): Promise<LinkRow> {
+  /** In the caller's transaction when given one (a re-sync link written with the break it is for). */
+  async insertLink(l: Omit<LinkRow, 'id' | 'usedAt' | 'voidedAt'> & { tokenHash: Buffer; createdBy: string | null }, m: DataSource | EntityManager = this.db): Promise<LinkRow> {
     const rows = await queryRows<LinkRow>(
-      this.db,
+      m,
       `INSERT INTO connect_links (token_hash, tenant_id, platform, tenant_external_id, user_external_id, return_url, purpose, connection_id, incident_id, created_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${LINK_COLUMNS}`,
       [l.tokenHash, l.tenantId, l.platform, l.tenantExternalId, l.userExternalId, l.returnUrl, l.purpose, l.connectionId, l.incidentId, l.createdBy, l.expiresAt],

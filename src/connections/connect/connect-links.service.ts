@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { Caller, canSeeTenant } from '../../common/auth';
 import { parseReturnUrl } from '../../common/origins';
 import { AppError, ProblemCode } from '../../common/problem';
@@ -57,8 +57,8 @@ export class ConnectLinksService {
   }
 
   /** A re-sync link for one user's connection, made by Auto Heal for a user prompt. */
-  async createResync(tenant: TenantEntity, connectionId: string, userExternalId: string, incidentId: string) {
-    return this.issue({ tenant, userExternalId, returnUrl: null, purpose: 'resync', connectionId, incidentId, createdBy: null });
+  async createResync(tenant: TenantEntity, connectionId: string, userExternalId: string, incidentId: string, m?: EntityManager) {
+    return this.issue({ tenant, userExternalId, returnUrl: null, purpose: 'resync', connectionId, incidentId, createdBy: null }, m);
   }
 
   /** A link that can still start OAuth, or why not. Reading never changes anything. */
@@ -75,30 +75,36 @@ export class ConnectLinksService {
     return { link };
   }
 
-  private async issue(p: {
-    tenant: TenantEntity;
-    userExternalId: string | null;
-    returnUrl: string | null;
-    purpose: 'connect' | 'resync';
-    connectionId?: string;
-    incidentId?: string;
-    createdBy: string | null;
-  }) {
+  private async issue(
+    p: {
+      tenant: TenantEntity;
+      userExternalId: string | null;
+      returnUrl: string | null;
+      purpose: 'connect' | 'resync';
+      connectionId?: string;
+      incidentId?: string;
+      createdBy: string | null;
+    },
+    m?: EntityManager,
+  ) {
     const token = newToken();
     const expiresAt = new Date(Date.now() + this.config.connectLinkTtlMs);
-    await this.repo.insertLink({
-      tokenHash: sha256(token),
-      tenantId: p.tenant.id,
-      platform: p.tenant.platform,
-      tenantExternalId: p.tenant.externalId,
-      userExternalId: p.userExternalId,
-      returnUrl: p.returnUrl,
-      purpose: p.purpose,
-      connectionId: p.connectionId ?? null,
-      incidentId: p.incidentId ?? null,
-      createdBy: p.createdBy,
-      expiresAt,
-    });
+    await this.repo.insertLink(
+      {
+        tokenHash: sha256(token),
+        tenantId: p.tenant.id,
+        platform: p.tenant.platform,
+        tenantExternalId: p.tenant.externalId,
+        userExternalId: p.userExternalId,
+        returnUrl: p.returnUrl,
+        purpose: p.purpose,
+        connectionId: p.connectionId ?? null,
+        incidentId: p.incidentId ?? null,
+        createdBy: p.createdBy,
+        expiresAt,
+      },
+      m,
+    );
     return { url: `${this.config.publicBaseUrl}/connect/${token}`, expiresAt: expiresAt.toISOString() };
   }
 }

@@ -171,7 +171,7 @@ export class Refresher {
         return this.fail(row, classify(signals, { refreshTokenExpiresAt: row.refreshTokenExpiresAt ?? undefined, now: new Date() }), code);
       }
       settled();
-      this.clients.reportWorking(row.platform);
+      await this.clients.reportWorking(row.platform);
       const now = new Date();
       const write: TokenWrite = this.sealer.seal(
         row.id,
@@ -197,7 +197,7 @@ export class Refresher {
     const until = Date.now() + COMMIT_RETRY_MS;
     for (let attempt = 0; ; attempt++) {
       try {
-        const committed = await this.commits.commit({ id: row.id, version: row.version, write });
+        const committed = await this.commits.commit({ id: row.id, version: row.version, write, degradedAt: row.degradedAt });
         if (!committed) this.log.warn(`refresh of ${row.id} lost its fence (a newer write exists); its result is discarded`);
         return committed;
       } catch (error) {
@@ -212,11 +212,11 @@ export class Refresher {
     const now = new Date();
     const error: LastError = { kind: classification.kind, code, message: classification.reason.slice(0, 300), at: now.toISOString() };
     if (classification.kind !== 'condition') {
-      if (classification.kind === 'client_misconfigured') this.clients.reportMisconfigured(row.platform, code);
+      if (classification.kind === 'client_misconfigured') await this.clients.reportMisconfigured(row.platform, code);
       this.outcome(row, classification.kind, code);
       const retryAfter = classification.kind === 'transient' ? classification.retryAfterMs : undefined;
       const next = new Date(now.getTime() + backoffMs(row.failureCount + 1, retryAfter));
-      const recorded = await this.repo.recordTransient(row.id, this.owner, error, next);
+      const recorded = await this.state.recordTransient(this.owner, row.id, error, next);
       if (recorded && classification.kind === 'transient') this.retryAlarm.ring(next);
       return recorded ?? this.repo.findById(row.id, 'all');
     }
