@@ -34,7 +34,9 @@ export interface BenchApp {
  */
 export async function startBenchApp(name: string, env: Record<string, string>): Promise<BenchApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `autoheal-${name}-`));
-  const pg = await startEmbeddedPostgres({ dataDir, settings: { max_connections: '200', fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } });
+  // BENCH_PG_STATS=1 (a diagnostic): pg_stat_statements loaded, for a benchmark to print where PostgreSQL's time went.
+  const stats: Record<string, string> = process.env.BENCH_PG_STATS ? { shared_preload_libraries: 'pg_stat_statements' } : {};
+  const pg = await startEmbeddedPostgres({ dataDir, settings: { max_connections: '200', fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', ...stats } });
   const stop = async () => {
     await pg.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -90,8 +90,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
           this.recoveredAt = Date.now();
           await this.repo.releaseLeases(deadLocalOwners(await this.repo.leaseOwners()));
         }
+        // Straight on only after a full claim (a backlog); otherwise wait for a lane to drain below
+        // its concurrency (it rings) or for the idle poll. Claiming again after every finished POST
+        // cost more than the POST: in a storm, 1,570 claims of 2 rows each took 5.8 s of PostgreSQL.
         const claimed = await this.claim();
-        if (claimed === 0) await this.pause(IDLE_MS);
+        if (claimed < 2 * this.config.webhookConcurrency) await this.pause(IDLE_MS);
       } catch (e) {
         this.log.warn(`delivery loop: ${(e as Error).message}`);
         await this.pause(1000);
