@@ -19,7 +19,7 @@ export default defineConfig({
     }),
   ],
   test: {
-    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'sandbox/**/*.spec.ts'],
+    include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'sandbox/**/*.spec.ts', 'client/src/**/*.spec.ts'],
     globals: true,
     environment: 'node',
     pool: 'forks',

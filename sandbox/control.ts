@@ -92,6 +92,17 @@ export class SandboxControl {
     return all.filter((m) => m.recipient.toLowerCase() === wanted);
   }
 
+  /**
+   * Ends the user's access tokens before their expiry, as a platform may (Zoom answers 401 code
+   * 124 "Invalid access token." for them); refresh tokens stay valid. Answers how many ended.
+   */
+  revokeAccessTokens(platform: SandboxPlatform, userExternalId: string): number {
+    const tokens = this.states[platform].accessTokens;
+    const ended = [...tokens].filter(([, r]) => r.user.userExternalId === userExternalId).map(([t]) => t);
+    for (const t of ended) tokens.delete(t);
+    return ended.length;
+  }
+
   revokedTokens(platform: SandboxPlatform): RevokedToken[] {
     return [...this.states[platform].revoked];
   }

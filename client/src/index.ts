@@ -1,0 +1,13 @@
+export { AutoHealClient, Connections, ConnectLinks, Webhooks } from './client.js';
+export { AutoHealError, RateLimitedError, ReauthRequiredError, UnavailableError, WebhookVerificationError } from './errors.js';
+export type { Problem } from './errors.js';
+export { EVENT_TYPES } from './events.js';
+export type * from './events.js';
+export type { ClientOptions } from './http.js';
+export { Events } from './poller.js';
+export type { ListEventsOptions, PollOptions } from './poller.js';
+export { isUnauthorized, Tokens } from './tokens.js';
+export type { GetTokenOptions, WithTokenOptions } from './tokens.js';
+export type * from './types.js';
+export { verifyWebhook } from './webhooks.js';
+export type { VerifyOptions, WebhookHeaders } from './webhooks.js';
