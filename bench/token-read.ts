@@ -2,9 +2,11 @@
  * `npm run bench:token-read`: a relay reading valid tokens through the real API
  * (`POST /v1/connections/{id}/access-token`, relay key, audit on) beside a bare Fastify
  * server answering the same constant JSON, both loaded by autocannon with 64 connections on
- * this machine, in alternating rounds of the same run. Targets: at least 0.5× the bare server's requests/s, and
- * p99 ≤ 10 ms. A third side, an empty NestJS route on Fastify answering the same constant,
- * shows what the framework alone costs on this machine. A fourth, the same API on a second
+ * this machine, in alternating rounds of the same run. A third side, an empty NestJS route on
+ * Fastify answering the same constant, is what the framework alone costs. Targets (issue 15):
+ * the API's server CPU per request ≤ 1.3× the empty NestJS route's, and at a fixed 2,000
+ * requests/s (open loop, autocannon's overallRate) the API's p99 ≤ 5 ms, beside the empty
+ * route's p99 at the same rate. A fourth, the same API on a second
  * instance with `RATE_LIMIT=off`, prices the rate limiter (SPEC §5): the measured API runs it
  * at a rate it never reaches, so every request pays for its bucket but none is refused.
  */
@@ -14,6 +16,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import autocannon from 'autocannon';
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import * as path from 'node:path';
 import Fastify from 'fastify';
 import { Client } from 'pg';
@@ -30,6 +34,9 @@ const ROUNDS = Number(process.env.TOKEN_READ_ROUNDS ?? 5);
 const WARMUP_SECONDS = 3;
 const HTTP_CONNECTIONS = 64;
 const BODY = JSON.stringify({ minValiditySeconds: 300 });
+/** The open-loop run (issue 15): a fixed rate, and enough connections that none waits for a free one. */
+const OPEN_LOOP_RATE = Number(process.env.TOKEN_READ_RATE ?? 2000);
+const OPEN_LOOP_CONNECTIONS = 32;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -47,10 +54,12 @@ interface Run {
   cpuUs: number;
 }
 
-async function load(url: string, paths: string[], key: string, seconds: number): Promise<Run> {
+/** `rate`: open loop, autocannon sending that many requests a second in all whatever the answers' pace. */
+async function load(url: string, paths: string[], key: string, seconds: number, rate?: number): Promise<Run> {
   const options: autocannon.Options = {
     url,
-    connections: HTTP_CONNECTIONS,
+    connections: rate ? OPEN_LOOP_CONNECTIONS : HTTP_CONNECTIONS,
+    ...(rate ? { overallRate: rate } : {}),
     duration: seconds,
     requests: paths.map((p) => ({
       method: 'POST',
@@ -94,6 +103,20 @@ function checked(side: string, run: Run): Run {
     throw new Error(`${side}: ${r.non2xx} non-2xx responses (${JSON.stringify(r.statusCodeStats)}), ${r.errors} errors, ${r.timeouts} timeouts of ${r.requests.total}`);
   }
   return run;
+}
+
+async function startProfile(): Promise<(() => Promise<void>) | undefined> {
+  const file = process.env.TOKEN_READ_CPU_PROFILE;
+  if (!file) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 function takeNs(): number {
@@ -165,7 +188,20 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const order = (['bare', 'floor', 'api', 'unlimited'] as const).slice();
       if (round % 2) order.reverse();
-      for (const side of order) runs[side].push(checked(side, await load(urls[side], paths, key, SECONDS)));
+      for (const side of order) {
+        // TOKEN_READ_CPU_PROFILE=<file> (a diagnostic): a CPU profile of this process during the API's last round.
+        const profile = side === 'api' && round === ROUNDS - 1 ? await startProfile() : undefined;
+        runs[side].push(checked(side, await load(urls[side], paths, key, SECONDS)));
+        await profile?.();
+      }
+    }
+    // Open loop at a fixed rate, the empty NestJS route and the API alternating: latency at a
+    // load this machine carries, not at its saturation (where p99 is queueing behind 64 callers).
+    const open: Record<'floor' | 'api', Run[]> = { floor: [], api: [] };
+    for (let round = 0; round < 3; round++) {
+      for (const side of round % 2 ? (['api', 'floor'] as const) : (['floor', 'api'] as const)) {
+        open[side].push(checked(`${side} at ${OPEN_LOOP_RATE}/s`, await load(urls[side], paths, key, SECONDS, OPEN_LOOP_RATE)));
+      }
     }
     // Requests still in flight when autocannon stops are served and audited but not counted by it.
     await unlimited.app.get(AuditLog).flush();
@@ -186,6 +222,9 @@ async function main(): Promise<void> {
     const api = summary(runs.api);
     const off = summary(runs.unlimited);
     const ratio = api.rate / base.rate;
+    const cpuRatio = api.cpuUs / nest.cpuUs;
+    const openFloor = summary(open.floor);
+    const openApi = summary(open.api);
     console.log(
       `token read: ${CONNECTIONS} connections (Zoom, 1 h tokens) read in turn, ${HTTP_CONNECTIONS} HTTP connections, ${ROUNDS} alternating rounds of ${SECONDS} s per side (medians), autocannon in a child process, node ${process.version}`,
     );
@@ -205,6 +244,12 @@ async function main(): Promise<void> {
         'non-2xx': bad,
       })),
     );
+    console.table(
+      [
+        { side: `empty NestJS route, open loop ${OPEN_LOOP_RATE}/s`, ...openFloor },
+        { side: `token API, open loop ${OPEN_LOOP_RATE}/s`, ...openApi },
+      ].map(({ side, rate: r, p50, p99, cpuUs }) => ({ side, 'requests/s': Math.round(r), 'p50 ms': p50, 'p99 ms': p99, 'server CPU µs/request': Math.round(cpuUs) })),
+    );
     const byRound = (rs: Run[]) => rs.map((r) => Math.round(rate(r))).join(', ');
     console.log(`requests/s by round: bare ${byRound(runs.bare)}; empty NestJS ${byRound(runs.floor)}; API ${byRound(runs.api)}; API without limiter ${byRound(runs.unlimited)}`);
     // Paired by round (the two sides run back to back), so a slow round moves both alike.
@@ -214,22 +259,28 @@ async function main(): Promise<void> {
     );
     console.log(`the limiter's own work (TokenBuckets.take, one key, 10^6 calls): ${takeNs().toFixed(0)} ns per call`);
     console.table([
-      { measure: 'API / bare requests/s', value: ratio.toFixed(3), target: '≥ 0.50', result: ratio >= 0.5 ? 'met' : 'MISSED' },
+      { measure: 'API / bare requests/s (closed loop, for reference)', value: ratio.toFixed(3), target: '', result: '' },
       { measure: 'empty NestJS / bare requests/s (for reference)', value: (nest.rate / base.rate).toFixed(3), target: '', result: '' },
       { measure: 'server CPU per request, API / bare (for reference)', value: (api.cpuUs / base.cpuUs).toFixed(2), target: '', result: '' },
-      { measure: 'server CPU per request, API / empty NestJS route', value: (api.cpuUs / nest.cpuUs).toFixed(2), target: '', result: '' },
+      { measure: 'server CPU per request, API / empty NestJS route', value: cpuRatio.toFixed(2), target: '≤ 1.30', result: cpuRatio <= 1.3 ? 'met' : 'MISSED' },
+      {
+        measure: `open loop at ${OPEN_LOOP_RATE}/s: API p99 (empty NestJS route p99)`,
+        value: `${openApi.p99} ms (${openFloor.p99} ms)`,
+        target: '≤ 5 ms',
+        result: openApi.p99 <= 5 && openApi.rate >= OPEN_LOOP_RATE * 0.95 ? 'met' : 'MISSED',
+      },
       {
         measure: 'rate limiter: server CPU per request, limiter on − off (median of rounds)',
         value: `${limiterUs.toFixed(1)} µs`,
         target: '≤ 5 µs',
         result: limiterUs <= 5 ? 'met' : 'MISSED',
       },
-      { measure: 'API p99', value: `${api.p99} ms`, target: '≤ 10 ms', result: api.p99 <= 10 ? 'met' : 'MISSED' },
+      { measure: 'API p99 (closed loop, 64 callers, for reference)', value: `${api.p99} ms`, target: '', result: '' },
       {
         measure: 'audit events written for the API runs',
         value: String(audited),
-        target: `≥ ${api.ok + off.ok} reads`,
-        result: audited >= api.ok + off.ok && audited <= api.ok + off.ok + 2 * ROUNDS * HTTP_CONNECTIONS ? 'met' : 'MISSED',
+        target: `≥ ${api.ok + off.ok + openApi.ok} reads`,
+        result: audited >= api.ok + off.ok + openApi.ok && audited <= api.ok + off.ok + openApi.ok + 2 * (ROUNDS + 3) * HTTP_CONNECTIONS ? 'met' : 'MISSED',
       },
     ]);
   } finally {
