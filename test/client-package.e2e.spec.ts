@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { EVENT_TYPES as CLIENT_TYPES } from '../client/src/index.js';
+import { EVENT_TYPES } from '../src/events/event-types';
 
 const root = path.join(__dirname, '..', 'client');
 
@@ -20,6 +22,10 @@ describe('client package: ESM + CommonJS + types, no runtime dependency', () => 
     expect(cjs).toBe('function function function function 12');
     expect(esm).toBe(cjs);
     expect(run(['-e', `console.log(require(${JSON.stringify(path.join(root, 'dist/cjs/package.json'))}).type)`])).toBe('commonjs');
+  });
+
+  it('knows the event types the service emits (its own copy: the package depends on nothing)', () => {
+    expect([...CLIENT_TYPES]).toEqual([...EVENT_TYPES]);
   });
 
   it('ships declarations for both, and depends on nothing at run time', () => {

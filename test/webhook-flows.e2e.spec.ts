@@ -50,7 +50,10 @@ describe('webhooks: every event type from a real flow, verified by a consumer', 
     expect(broken.body).toMatchObject({ condition: 'grant_revoked', audience: 'user' });
     await eventually('connection.broken', u.connectionId, ['connection.broken', 'incident.opened']);
     const brokenEvent = delivered().find((e) => e.type === 'connection.broken' && e.data.connectionId === u.connectionId);
-    expect(brokenEvent).toMatchObject({ tenantId: u.tenantId, data: { condition: 'grant_revoked', audience: 'user', incidentId: broken.body.incidentId, status: 'needs_reauth' } });
+    expect(brokenEvent).toMatchObject({
+      tenantId: u.tenantId,
+      data: { condition: 'grant_revoked', audience: 'user', incidentId: broken.body.incidentId, status: 'needs_reauth', tenantExternalId: u.tenantExternalId },
+    });
     // Its re-sync url is a link of its own (the DM carries another): the relay's UI can show it.
     const url = String(brokenEvent?.data.url);
     expect(url).toMatch(new RegExp(`^${w.t.url}/connect/[A-Za-z0-9_-]{43}$`));

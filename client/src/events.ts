@@ -29,8 +29,8 @@ export interface ConnectionFacts {
 export interface BrokenFacts {
   connectionId: string;
   platform: Platform;
+  tenantExternalId: string;
   userExternalId: string;
-  tenantExternalId?: string;
   status: 'needs_reauth' | 'blocked';
   condition: string;
   audience: Audience;

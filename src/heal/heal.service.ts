@@ -123,6 +123,7 @@ export class HealService implements ConnectionListener {
           data: {
             connectionId: row.id,
             platform: row.platform,
+            tenantExternalId: row.tenantExternalId,
             userExternalId: row.userExternalId,
             status: audience === 'user' ? 'needs_reauth' : 'blocked',
             condition: row.condition,

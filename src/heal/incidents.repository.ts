@@ -44,6 +44,7 @@ export interface BrokenConnection {
   tenantId: string;
   platform: Platform;
   condition: Condition;
+  tenantExternalId: string;
   userExternalId: string;
   detectedAt: Date | null;
 }
@@ -74,7 +75,7 @@ export class IncidentsRepository {
   async lockBroken(m: EntityManager, connectionIds: readonly string[]): Promise<BrokenConnection[]> {
     return queryRows<BrokenConnection>(
       m,
-      `SELECT id, tenant_id AS "tenantId", platform, condition, user_external_id AS "userExternalId",
+      `SELECT id, tenant_id AS "tenantId", platform, condition, tenant_external_id AS "tenantExternalId", user_external_id AS "userExternalId",
               (last_error->>'at')::timestamptz AS "detectedAt"
          FROM connections
         WHERE id = ANY($1::uuid[]) AND status IN ('needs_reauth', 'blocked') AND condition IS NOT NULL AND incident_id IS NULL
