@@ -201,18 +201,28 @@ export class ConnectionState {
    * `nextRefreshAt`; fenced on the lease. A transient failure once the access token has expired
    * begins an outage (`degraded_at`, SPEC §11): its `connection.degraded` is written with it, once,
    * since a row already degraded keeps its time. The version is not bumped (no token changed).
+   * `mayDegrade`: the lease holder saw a transient failure, an expired token and no outage yet
+   * (only it moves `degraded_at`); PostgreSQL's clock still decides the expiry.
    */
-  async recordTransient(owner: string, id: string, error: LastError, nextRefreshAt: Date): Promise<ConnectionRow | undefined> {
-    return this.db.transaction(async (m) => {
-      const rows = await queryRows(
+  async recordTransient(owner: string, id: string, error: LastError, nextRefreshAt: Date, mayDegrade: boolean): Promise<ConnectionRow | undefined> {
+    const write = (m: Db, degrade: boolean) =>
+      queryRows(
         m,
         `UPDATE connections SET last_error = $3, failure_count = failure_count + 1, next_refresh_at = $4,
            degraded_at = COALESCE(degraded_at, CASE WHEN $5 AND access_token_expires_at <= now() THEN now() END),
            lease_owner = NULL, lease_until = NULL, refresh_started_at = NULL, updated_at = now()
          FROM (SELECT degraded_at AS was_degraded FROM connections WHERE id = $1 FOR UPDATE) AS before
          WHERE id = $1 AND lease_owner = $2 RETURNING ${COLUMNS}, before.was_degraded`,
-        [id, owner, error, nextRefreshAt, error.kind === 'transient'],
+        [id, owner, error, nextRefreshAt, degrade],
       );
+    // Most transient failures cannot start an outage (the token is still valid, or the row is
+    // degraded already): one statement, no transaction.
+    if (!mayDegrade) {
+      const rows = await write(this.db, false);
+      return rows[0] ? toRow(rows[0]) : undefined;
+    }
+    return this.db.transaction(async (m) => {
+      const rows = await write(m, true);
       if (!rows[0]) return undefined;
       const row = toRow(rows[0]);
       if (row.degradedAt && !rows[0].was_degraded) {

@@ -216,7 +216,9 @@ export class Refresher {
       this.outcome(row, classification.kind, code);
       const retryAfter = classification.kind === 'transient' ? classification.retryAfterMs : undefined;
       const next = new Date(now.getTime() + backoffMs(row.failureCount + 1, retryAfter));
-      const recorded = await this.state.recordTransient(this.owner, row.id, error, next);
+      // Up to a second of clock skew either way: PostgreSQL's clock decides, this only spares the transaction.
+      const mayDegrade = classification.kind === 'transient' && !row.degradedAt && (row.accessTokenExpiresAt?.getTime() ?? 0) <= now.getTime() + 1000;
+      const recorded = await this.state.recordTransient(this.owner, row.id, error, next, mayDegrade);
       if (recorded && classification.kind === 'transient') this.retryAlarm.ring(next);
       return recorded ?? this.repo.findById(row.id, 'all');
     }
