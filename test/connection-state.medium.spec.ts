@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ConnectionState, TokenWrite, Transition, TRANSITIONS } from '../src/connections/connection-state';
+import { BrokenStatus, ConnectionState, TokenWrite, Transition, TRANSITIONS } from '../src/connections/connection-state';
 import type { ConnectionRow, ConnectionStatus, LastError } from '../src/connections/connection.types';
 import { ConnectionsRepository } from '../src/connections/connections.repository';
 import { dataSourceOptions } from '../src/database/data-source-options';
@@ -39,6 +39,9 @@ describe('ConnectionState: the one writer of connections.status', () => {
   let repo: ConnectionsRepository;
   let tenantId: string;
   const tenantExternalId = `T${randomUUID().slice(0, 8)}`;
+  /** One permanent failure, as the refresher's group commit writes it (a missing row lost its fence). */
+  const markBroken = async (id: string, owner: string, version: number, status: BrokenStatus, error: LastError) =>
+    (await state.markBrokenMany(owner, [{ id, version, status, error }]))[0];
 
   beforeAll(async () => {
     const db = await createTestDatabase();
@@ -72,7 +75,7 @@ describe('ConnectionState: the one writer of connections.status', () => {
     const claimed = await repo.claim(id, owner, LEASE_MS);
     if (!claimed) throw new Error('setup claim failed');
     const broken = status === 'blocked' ? failure('conditional_access_blocked', 'admin') : failure('grant_revoked', 'user');
-    return (await state.markBroken(id, owner, claimed.version, status, broken)) ?? read(id);
+    return (await markBroken(id, owner, claimed.version, status, broken)) ?? read(id);
   }
 
   /** An admin incident as heal leaves it when it releases its rows: resolved (so any number may exist). */
@@ -85,7 +88,7 @@ describe('ConnectionState: the one writer of connections.status', () => {
     return made[0].id;
   }
 
-  const attach = (incidentId: string, connectionId: string) => ds.transaction((m) => state.attachIncident(m, incidentId, connectionId));
+  const attach = (incidentId: string, connectionId: string) => ds.transaction((m) => state.attachIncidents(m, [{ incidentId, connectionId }]));
 
   /**
    * Every write of the module, tried on a row in `from` through the gate production uses
@@ -102,7 +105,7 @@ describe('ConnectionState: the one writer of connections.status', () => {
     broken: async (row) => {
       const owner = `try:${row.id}`;
       const claimed = (await repo.claim(row.id, owner, LEASE_MS, 'active')) ?? (await repo.claim(row.id, owner, LEASE_MS, 'blocked'));
-      if (claimed) await state.markBroken(row.id, owner, claimed.version, 'needs_reauth', failure('grant_revoked', 'user'));
+      if (claimed) await markBroken(row.id, owner, claimed.version, 'needs_reauth', failure('grant_revoked', 'user'));
     },
     drifted: (row) => state.markDrift(row.id, row.version, failure('consent_required', 'admin')),
     released: async (row) => {
@@ -178,18 +181,18 @@ describe('ConnectionState: the one writer of connections.status', () => {
     const user = await repo.claim((await connection()).id, owner, LEASE_MS);
     const admin = await repo.claim((await connection()).id, owner, LEASE_MS);
     if (!user || !admin) throw new Error('claim failed');
-    expect(await state.markBroken(user.id, owner, user.version, 'needs_reauth', failure('grant_revoked', 'user'))).toMatchObject({
+    expect(await markBroken(user.id, owner, user.version, 'needs_reauth', failure('grant_revoked', 'user'))).toMatchObject({
       status: 'needs_reauth',
       condition: 'grant_revoked',
       nextRefreshAt: null,
       leaseOwner: null,
     });
-    expect(await state.markBroken(admin.id, owner, admin.version, 'blocked', failure('app_disabled', 'admin'))).toMatchObject({ status: 'blocked', condition: 'app_disabled' });
+    expect(await markBroken(admin.id, owner, admin.version, 'blocked', failure('app_disabled', 'admin'))).toMatchObject({ status: 'blocked', condition: 'app_disabled' });
 
     const held = await repo.claim((await connection()).id, owner, LEASE_MS);
     if (!held) throw new Error('claim failed');
-    expect(await state.markBroken(held.id, owner, held.version - 1, 'needs_reauth', failure('grant_revoked', 'user'))).toBeUndefined();
-    expect(await state.markBroken(held.id, 'someone-else', held.version, 'needs_reauth', failure('grant_revoked', 'user'))).toBeUndefined();
+    expect(await markBroken(held.id, owner, held.version - 1, 'needs_reauth', failure('grant_revoked', 'user'))).toBeUndefined();
+    expect(await markBroken(held.id, 'someone-else', held.version, 'needs_reauth', failure('grant_revoked', 'user'))).toBeUndefined();
     expect(await read(held.id)).toMatchObject({ status: 'active', condition: null, leaseOwner: owner, version: held.version });
   });
 
@@ -218,7 +221,7 @@ describe('ConnectionState: the one writer of connections.status', () => {
     expect(await state.revoke(row.id, 'all')).toBeUndefined();
     // The refresher's answer arrives after the revoke: its lease and its version are both gone.
     expect(await state.commitRefreshes('late', [{ id: row.id, version: late.version, write: tokens('late') }])).toEqual([]);
-    expect(await state.markBroken(row.id, 'late', late.version, 'blocked', failure('app_disabled', 'admin'))).toBeUndefined();
+    expect(await markBroken(row.id, 'late', late.version, 'blocked', failure('app_disabled', 'admin'))).toBeUndefined();
     expect(await repo.claim(row.id, 'later', LEASE_MS, 'active')).toBeUndefined();
     expect(await repo.claim(row.id, 'later', LEASE_MS, 'blocked')).toBeUndefined();
     expect(await state.markDrift(row.id, revoked.version, failure('consent_required', 'admin'))).toBeUndefined();
@@ -252,7 +255,7 @@ describe('ConnectionState: the one writer of connections.status', () => {
     const boom = new Error('rolled back');
     await expect(
       ds.transaction(async (m) => {
-        await state.attachIncident(m, id, row.id);
+        await state.attachIncidents(m, [{ incidentId: id, connectionId: row.id }]);
         throw boom;
       }),
     ).rejects.toBe(boom);

@@ -45,3 +45,11 @@ export class GroupCommit<T, R> {
     }
   }
 }
+
+/** A group's write that answers the rows it wrote, matched back to its items by id (undefined: that item lost its fence). */
+export function matchedById<T extends { id: string }, R extends { id: string }>(write: (items: T[]) => Promise<readonly R[]>): (items: T[]) => Promise<(R | undefined)[]> {
+  return async (items) => {
+    const byId = new Map((await write(items)).map((r) => [r.id, r]));
+    return items.map((i) => byId.get(i.id));
+  };
+}

@@ -233,13 +233,9 @@ export class ConnectionState {
     });
   }
 
-  /** `broken`: a permanent failure on the version the refresher read; the connection needs healing. */
-  async markBroken(id: string, owner: string, version: number, status: BrokenStatus, error: LastError): Promise<ConnectionRow | undefined> {
-    return (await this.markBrokenMany(owner, [{ id, version, status, error }]))[0];
-  }
-
   /**
-   * `broken` for many rows in one statement (the refresher's group commit of failures), each
+   * `broken`: permanent failures on the versions the refresher read; the connections need
+   * healing. Many rows in one statement (the refresher's group commit of failures), each
    * fenced on its own like a refresh commit: only the lease holder, only over the version it
    * read. Rows lock in id order. Answers the rows written; a missing one lost its fence.
    */
@@ -285,11 +281,6 @@ export class ConnectionState {
       await this.events.record(m, connectionEvent('connection.revoked', revoked));
       return revoked;
     });
-  }
-
-  /** A broken connection joins its incident (status unchanged); see attachIncidents. */
-  async attachIncident(m: EntityManager, incidentId: string, connectionId: string): Promise<void> {
-    await this.attachIncidents(m, [{ incidentId, connectionId }]);
   }
 
   /**

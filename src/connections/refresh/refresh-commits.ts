@@ -1,4 +1,4 @@
-import { GroupCommit } from '../../common/group-commit';
+import { GroupCommit, matchedById } from '../../common/group-commit';
 import type { ConnectionRow } from '../connection.types';
 import type { ConnectionState, RefreshCommit } from '../connection-state';
 
@@ -20,10 +20,7 @@ export class RefreshCommits {
 
   constructor(state: ConnectionState, owner: string) {
     this.group = new GroupCommit(
-      async (commits) => {
-        const byId = new Map((await state.commitRefreshes(owner, commits)).map((r) => [r.id, r]));
-        return commits.map((c) => byId.get(c.id));
-      },
+      matchedById((commits: RefreshCommit[]) => state.commitRefreshes(owner, commits)),
       MAX_IN_FLIGHT,
       MAX_GROUP,
     );

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { GroupCommit } from '../../common/group-commit';
+import { GroupCommit, matchedById } from '../../common/group-commit';
 import { newLeaseOwner } from '../../common/lease';
 import { classify } from '../../platforms/classify';
 import type { Classification } from '../../platforms/conditions';
@@ -76,10 +76,7 @@ export class Refresher {
     private readonly retryAlarm: RetryAlarm,
   ) {
     this.commits = new RefreshCommits(state, this.owner);
-    this.breaks = new GroupCommit(async (marks) => {
-      const byId = new Map((await state.markBrokenMany(this.owner, marks)).map((r) => [r.id, r]));
-      return marks.map((m) => byId.get(m.id));
-    });
+    this.breaks = new GroupCommit(matchedById((marks: BrokenMark[]) => state.markBrokenMany(this.owner, marks)));
   }
 
   /**
