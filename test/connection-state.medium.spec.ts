@@ -5,6 +5,8 @@ import type { ConnectionRow, ConnectionStatus, LastError } from '../src/connecti
 import { ConnectionsRepository } from '../src/connections/connections.repository';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { runMigrations } from '../src/database/migrate';
+import { DeliveryHandoff } from '../src/events/delivery-handoff';
+import { EventLog } from '../src/events/event-log';
 import type { Condition } from '../src/platforms/conditions';
 import type { SealedSecret } from '../src/vault/secret';
 import { createTestDatabase } from './support/database';
@@ -49,7 +51,7 @@ describe('ConnectionState: the one writer of connections.status', () => {
     await runMigrations(db.url);
     ds = new DataSource(dataSourceOptions(db.url, 4));
     await ds.initialize();
-    state = new ConnectionState(ds);
+    state = new ConnectionState(ds, new EventLog(new DeliveryHandoff(ds)));
     repo = new ConnectionsRepository(ds);
     const made: { id: string }[] = await ds.query(`INSERT INTO tenants (platform, external_id, name) VALUES ('slack', $1, 'State') RETURNING id`, [tenantExternalId]);
     tenantId = made[0].id;

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { ConnectionState, NewConnection } from '../src/connections/connection-state';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { runMigrations } from '../src/database/migrate';
+import { DeliveryHandoff } from '../src/events/delivery-handoff';
 import { EventLog } from '../src/events/event-log';
 import type { SealedSecret } from '../src/vault/secret';
 import { createTestDatabase } from './support/database';
@@ -22,7 +23,7 @@ describe('EventLog: in the transaction of the change', () => {
     await runMigrations(db.url);
     ds = new DataSource(dataSourceOptions(db.url, 4));
     await ds.initialize();
-    state = new ConnectionState(ds, new EventLog());
+    state = new ConnectionState(ds, new EventLog(new DeliveryHandoff(ds)));
     const made: { id: string }[] = await ds.query(`INSERT INTO tenants (platform, external_id, name) VALUES ('slack', $1, 'Events') RETURNING id`, [
       `T${randomUUID().slice(0, 8)}`,
     ]);

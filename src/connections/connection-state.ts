@@ -89,7 +89,7 @@ export class ConnectionState {
   constructor(
     private readonly db: DataSource,
     /** SPEC §11: each transition's event is written in the transaction of the write. */
-    private readonly events: EventLog = new EventLog(),
+    private readonly events: EventLog,
   ) {}
 
   /** `created`: a new natural key. Its unique constraint fences two first connects at once. */

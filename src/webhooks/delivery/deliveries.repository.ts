@@ -1,16 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { queryRows } from '../../database/sql';
+import { Queryable, queryRows } from '../../database/sql';
+import type { ClaimedDelivery } from '../../events/delivery-handoff';
 import type { EventRow } from '../../events/events.repository';
-
-/** A claimed delivery: the endpoint's URL and secrets' version, and the event to send. */
-export interface ClaimedDelivery {
-  endpointId: string;
-  url: string;
-  /** Changes with every rotate-secret or PATCH: the key of the worker's secret cache. */
-  endpointVersion: string;
-  event: Omit<EventRow, 'at'>;
-}
 
 /** The outcome of one attempt, as the worker hands it back. */
 export interface AttemptResult {
@@ -62,6 +54,7 @@ export class DeliveriesRepository {
    * so a backlog at one endpoint never hides another's due rows. Leased to `owner` for `leaseMs`.
    */
   async claim(owner: string, leaseMs: number, defaultRoom: number, room: ReadonlyMap<string, number>): Promise<ClaimedDelivery[]> {
+    const leaseEndsAt = Date.now() + leaseMs;
     const rows = await queryRows<ClaimedDelivery & { event: never } & Record<string, unknown>>(
       this.db,
       `WITH room AS (
@@ -84,6 +77,7 @@ export class DeliveriesRepository {
       [owner, leaseMs, defaultRoom, [...room.keys()], [...room.values()]],
     );
     return rows.map((r) => ({
+      leaseEndsAt,
       endpointId: r.endpointId,
       url: r.url,
       endpointVersion: r.endpointVersion,
@@ -113,24 +107,31 @@ export class DeliveriesRepository {
     disableAfterMs: number,
     onDisabled: (m: EntityManager, disabled: DisabledEndpoint[]) => Promise<void>,
   ): Promise<Settled[]> {
-    return this.db.transaction(async (m) => {
-      const settled = await queryRows<Settled>(
+    const succeeded = [...new Set(results.filter((r) => r.ok).map((r) => r.endpointId))];
+    const failing = [...new Set(results.filter((r) => !r.ok).map((r) => r.endpointId))].filter((id) => !succeeded.includes(id));
+    const settle = (m: Queryable) =>
+      queryRows<Settled>(
         m,
         `WITH r AS (
            SELECT * FROM unnest($2::uuid[], $3::text[], $4::bool[], $5::int[], $6::text[], $7::int[]) AS r(endpoint_id, event_id, ok, code, error, retry_after)
+         ), settled AS (
+           UPDATE webhook_deliveries d SET
+             attempts = d.attempts + 1,
+             last_attempt_at = now(),
+             last_status_code = r.code,
+             last_error = r.error,
+             lease_owner = NULL,
+             status = CASE WHEN r.ok THEN 'delivered' WHEN d.attempts >= cardinality($8::float8[]) THEN 'failed' ELSE 'pending' END,
+             next_attempt_at = CASE WHEN r.ok OR d.attempts >= cardinality($8::float8[]) THEN NULL
+               ELSE now() + COALESCE(r.retry_after::float8, ($8::float8[])[d.attempts + 1]) * interval '1 second' END
+           FROM r
+           WHERE d.endpoint_id = r.endpoint_id AND d.event_id = r.event_id AND d.status = 'pending' AND d.lease_owner = $1
+           RETURNING d.endpoint_id, d.event_id, d.status
+         ), cleared AS (
+           UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ANY($9::uuid[]) AND failing_since IS NOT NULL
          )
-         UPDATE webhook_deliveries d SET
-           attempts = d.attempts + 1,
-           last_attempt_at = now(),
-           last_status_code = r.code,
-           last_error = r.error,
-           lease_owner = NULL,
-           status = CASE WHEN r.ok THEN 'delivered' WHEN d.attempts >= cardinality($8::float8[]) THEN 'failed' ELSE 'pending' END,
-           next_attempt_at = CASE WHEN r.ok OR d.attempts >= cardinality($8::float8[]) THEN NULL
-             ELSE now() + COALESCE(r.retry_after::float8, ($8::float8[])[d.attempts + 1]) * interval '1 second' END
-         FROM r, events e
-         WHERE d.endpoint_id = r.endpoint_id AND d.event_id = r.event_id AND d.status = 'pending' AND d.lease_owner = $1 AND e.id = d.event_id
-         RETURNING d.endpoint_id AS "endpointId", d.event_id AS "eventId", d.status, extract(epoch FROM now() - e.created_at)::float8 AS "lagSeconds"`,
+         SELECT s.endpoint_id AS "endpointId", s.event_id AS "eventId", s.status, extract(epoch FROM now() - e.created_at)::float8 AS "lagSeconds"
+           FROM settled s JOIN events e ON e.id = s.event_id`,
         [
           owner,
           results.map((r) => r.endpointId),
@@ -140,12 +141,13 @@ export class DeliveriesRepository {
           results.map((r) => r.error),
           results.map((r) => r.retryAfterSeconds),
           scheduleSeconds,
+          succeeded,
         ],
       );
-      const succeeded = [...new Set(results.filter((r) => r.ok).map((r) => r.endpointId))];
-      const failing = [...new Set(results.filter((r) => !r.ok).map((r) => r.endpointId))].filter((id) => !succeeded.includes(id));
-      if (succeeded.length) await m.query(`UPDATE webhook_endpoints SET failing_since = NULL WHERE id = ANY($1) AND failing_since IS NOT NULL`, [succeeded]);
-      if (failing.length === 0) return settled;
+    // Every attempt succeeded (the common case): one statement. A failure may disable an endpoint, with its event: a transaction.
+    if (failing.length === 0) return settle(this.db);
+    return this.db.transaction(async (m) => {
+      const settled = await settle(m);
       await m.query(`UPDATE webhook_endpoints SET failing_since = now() WHERE id = ANY($1) AND failing_since IS NULL`, [failing]);
       const disabled = await queryRows<DisabledEndpoint>(
         m,
@@ -199,6 +201,17 @@ export class DeliveriesRepository {
       `WITH ev AS (INSERT INTO events (id, type, tenant_id, data) VALUES ($2, 'ping', NULL, $3) RETURNING id)
        INSERT INTO webhook_deliveries (endpoint_id, event_id) SELECT $1, id FROM ev`,
       [endpointId, eventId, JSON.stringify(data)],
+    );
+  }
+
+  /** Hands back this owner's leases of these deliveries: due now, for any claim. */
+  async release(owner: string, deliveries: readonly { endpointId: string; eventId: string }[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.db.query(
+      `UPDATE webhook_deliveries d SET next_attempt_at = now(), lease_owner = NULL
+         FROM unnest($2::uuid[], $3::text[]) AS r(endpoint_id, event_id)
+        WHERE d.endpoint_id = r.endpoint_id AND d.event_id = r.event_id AND d.status = 'pending' AND d.lease_owner = $1`,
+      [owner, deliveries.map((d) => d.endpointId), deliveries.map((d) => d.eventId)],
     );
   }
 

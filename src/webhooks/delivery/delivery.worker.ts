@@ -2,10 +2,11 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type { EntityManager } from 'typeorm';
 import { deadLocalOwners, newLeaseOwner } from '../../common/lease';
 import { AppConfig } from '../../config/app-config';
+import { ClaimedDelivery, DeliveryHandoff, DeliveryTaker } from '../../events/delivery-handoff';
 import { EventLog } from '../../events/event-log';
 import type { Secret } from '../../vault/secret';
 import { WebhookEndpointsService } from '../webhook-endpoints.service';
-import { AttemptResult, ClaimedDelivery, DeliveriesRepository, DisabledEndpoint } from './deliveries.repository';
+import { AttemptResult, DeliveriesRepository, DisabledEndpoint } from './deliveries.repository';
 import { DeliveryMetrics } from './delivery.metrics';
 import { signatures } from './signature';
 import { DELIVERY_TIMEOUT_MS, postWebhook } from './webhook-post';
@@ -17,6 +18,14 @@ export const DISABLE_AFTER_MS = 5 * 86_400_000;
  * POST (the ≤ 5 s DNS check and the 10 s POST) before its own: twice that, and margin.
  */
 const LEASE_MS = 2 * (DELIVERY_TIMEOUT_MS + 5_000) + 10_000;
+/** The longest one attempt takes (the DNS check, then the POST): one starts only with this much of its lease left. */
+const ATTEMPT_MAX_MS = DELIVERY_TIMEOUT_MS + 5_000;
+/**
+ * How many handed-over deliveries a lane holds. A claim fills a lane only to twice the
+ * concurrency (what it claims is due now); what this process's own transactions hand over may
+ * queue deeper, since a delivery whose lease ran short before its turn is left to the outbox.
+ */
+const HANDOFF_DEPTH = 1_000;
 /** With nothing due, look again this often (another replica's events, retries coming due). */
 const IDLE_MS = 250;
 /** After an attempt ends, wait this long for others so their results settle in one statement. */
@@ -27,19 +36,24 @@ const RECOVER_EVERY_MS = 60_000;
 interface Lane {
   inFlight: number;
   queued: ClaimedDelivery[];
+  /** Due rows of this endpoint may wait in the outbox: claim again as the lane drains. */
+  backlog: boolean;
 }
 
 /**
- * The webhook outbox's worker (SPEC §11). One loop claims due deliveries per endpoint into a
- * local lane (up to twice `WEBHOOK_CONCURRENCY`), each lane runs at most `WEBHOOK_CONCURRENCY`
- * POSTs at once and starts the next as soon as one ends, and finished attempts settle in
- * batches beside it. A slow or dead endpoint holds only its own lane, never another endpoint's
- * nor any token call (the POSTs are sockets, not work).
+ * The webhook outbox's worker (SPEC §11). Deliveries reach a local lane per endpoint (up to
+ * twice `WEBHOOK_CONCURRENCY` deep) two ways: handed over by this process's transactions as
+ * they commit (leased to us when written, see DeliveryHandoff), and claimed by a loop from the
+ * outbox (other replicas' events, retries, replays, what a full lane handed back). Each lane
+ * runs at most `WEBHOOK_CONCURRENCY` POSTs at once and starts the next as soon as one ends;
+ * finished attempts settle in batches beside it. A slow or dead endpoint holds only its own
+ * lane, never another endpoint's nor any token call (the POSTs are sockets, not work).
  */
 @Injectable()
-export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown, DeliveryTaker {
   private readonly log = new Logger('Webhooks');
-  private readonly owner = newLeaseOwner();
+  readonly owner = newLeaseOwner();
+  readonly leaseMs = LEASE_MS;
   private readonly lanes = new Map<string, Lane>();
   private readonly finished: AttemptResult[] = [];
   private readonly secrets = new Map<string, { version: string; secrets: Secret[]; at: number }>();
@@ -57,9 +71,11 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     private readonly events: EventLog,
     private readonly config: AppConfig,
     private readonly metrics: DeliveryMetrics,
+    private readonly handoff: DeliveryHandoff,
   ) {}
 
   onApplicationBootstrap(): void {
+    this.handoff.attach(this);
     this.loop = this.run();
   }
 
@@ -68,6 +84,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
    * and hands its leases back so another replica (or the next start) sends them at once.
    */
   async onApplicationShutdown(): Promise<void> {
+    this.handoff.detach(this);
     this.stopping.abort();
     this.lanes.clear();
     this.wakeSoon(0);
@@ -76,6 +93,34 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     await this.settling;
     await this.settle().catch(() => undefined);
     await this.repo.releaseLeases([this.owner]).catch(() => undefined);
+  }
+
+  /** Committed deliveries of this process, leased to us: into their lanes; what does not fit goes back to the outbox. */
+  take(deliveries: ClaimedDelivery[]): void {
+    if (this.stopping.signal.aborted) return this.release(deliveries);
+    const overflow: ClaimedDelivery[] = [];
+    for (const d of deliveries) {
+      const lane = this.lane(d.endpointId);
+      if (lane.inFlight + lane.queued.length < HANDOFF_DEPTH) lane.queued.push(d);
+      else overflow.push(d);
+    }
+    for (const id of new Set(deliveries.map((d) => d.endpointId))) this.pump(id);
+    this.release(overflow);
+  }
+
+  /** Hands leases back to the outbox (any claim sends them); on failure they end by themselves. */
+  release(deliveries: ClaimedDelivery[]): void {
+    if (deliveries.length === 0) return;
+    for (const d of deliveries) {
+      const lane = this.lanes.get(d.endpointId);
+      if (lane) lane.backlog = true; // claim them again as it drains (without a lane, the idle poll does)
+    }
+    this.repo
+      .release(
+        this.owner,
+        deliveries.map((d) => ({ endpointId: d.endpointId, eventId: d.event.id })),
+      )
+      .catch((e: unknown) => this.log.warn(`handing back ${deliveries.length} deliveries: ${(e as Error).message}`));
   }
 
   /** Rung when something was queued (a test ping, a replay): look now rather than at the next poll. */
@@ -109,30 +154,47 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     for (const [id, lane] of this.lanes) room.set(id, depth - lane.inFlight - lane.queued.length);
     const claimed = await this.repo.claim(this.owner, LEASE_MS, depth, room);
     if (this.stopping.signal.aborted) return 0;
-    for (const d of claimed) this.lane(d.endpointId).queued.push(d);
-    for (const id of new Set(claimed.map((d) => d.endpointId))) this.pump(id);
+    const got = new Map<string, number>();
+    for (const d of claimed) {
+      this.lane(d.endpointId).queued.push(d);
+      got.set(d.endpointId, (got.get(d.endpointId) ?? 0) + 1);
+    }
+    for (const [id, lane] of this.lanes) {
+      const asked = room.get(id) ?? depth;
+      if (asked > 0) lane.backlog = (got.get(id) ?? 0) >= asked; // a full claim: there may be more
+    }
+    for (const id of got.keys()) this.pump(id);
     return claimed.length;
   }
 
   private lane(endpointId: string): Lane {
     let lane = this.lanes.get(endpointId);
-    if (!lane) this.lanes.set(endpointId, (lane = { inFlight: 0, queued: [] }));
+    if (!lane) this.lanes.set(endpointId, (lane = { inFlight: 0, queued: [], backlog: false }));
     return lane;
   }
 
-  /** Starts queued deliveries of one endpoint while it has free slots. */
+  /**
+   * Starts queued deliveries of one endpoint while it has free slots. One whose lease would
+   * end before its attempt could is not sent: it is left to the outbox, claimed again there.
+   */
   private pump(endpointId: string): void {
     const lane = this.lanes.get(endpointId);
     if (!lane) return;
     while (lane.inFlight < this.config.webhookConcurrency && lane.queued.length > 0) {
+      const d = lane.queued.shift() as ClaimedDelivery;
+      if (d.leaseEndsAt - Date.now() < ATTEMPT_MAX_MS) {
+        lane.backlog = true;
+        continue;
+      }
       lane.inFlight++;
-      void this.deliver(lane.queued.shift() as ClaimedDelivery).finally(() => {
+      void this.deliver(d).finally(() => {
         lane.inFlight--;
         if (lane.inFlight === 0 && lane.queued.length === 0) this.lanes.delete(endpointId);
         else this.pump(endpointId);
-        if (lane.queued.length < this.config.webhookConcurrency) this.wakeSoon(0); // claim more while this lane drains
+        if (lane.backlog && lane.queued.length < this.config.webhookConcurrency) this.wakeSoon(0); // claim more while this lane drains
       });
     }
+    if (lane.inFlight === 0 && lane.queued.length === 0) this.lanes.delete(endpointId);
   }
 
   private async deliver(d: ClaimedDelivery): Promise<void> {
