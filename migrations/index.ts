@@ -10,6 +10,7 @@ import { WebhookDeliveries1764000000014 } from './1764000000014-webhook-deliveri
 import { EventsXidCursor1764000000016 } from './1764000000016-events-xid-cursor';
 import { ConnectionDegraded1764000000017 } from './1764000000017-connection-degraded';
 import { PlatformClients1764000000018 } from './1764000000018-platform-clients';
+import { HotLeaseUpdates1764000000019 } from './1764000000019-hot-lease-updates';
 
 /** Every migration, in order. Landed migrations are never edited; add new ones. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   EventsXidCursor1764000000016,
   ConnectionDegraded1764000000017,
   PlatformClients1764000000018,
+  HotLeaseUpdates1764000000019,
 ];
