@@ -18,6 +18,7 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as path from 'node:path';
 import Fastify from 'fastify';
 import { Client } from 'pg';
@@ -85,6 +86,9 @@ async function load(url: string, paths: string[], key: string, seconds: number):
 interface OpenRun {
   result: OpenLoopResult;
   cpuUs: number;
+  /** The servers' event loop delay meanwhile (p99, max; ms): a tail the loop does not show is waiting, not work. */
+  loopP99: number;
+  loopMax: number;
 }
 
 /** Open loop: `rate` requests a second on a fixed schedule (bench/open-loop-child.ts), in a child process. */
@@ -103,13 +107,16 @@ async function openLoop(url: string, paths: string[], key: string, seconds: numb
     child.once('exit', (code) => reject(new Error(`the load generator exited with ${code}`)));
   });
   await once(child, 'spawn');
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const before = process.cpuUsage();
   child.send(order);
   const { result, error } = await answer;
   const cpu = process.cpuUsage(before);
+  loop.disable();
   if (!result) throw new Error(`open loop failed: ${error}`);
   if (result.bad > 0 || result.errors > 0 || result.ok === 0) throw new Error(`open loop at ${rate}/s: ${result.bad} non-2xx, ${result.errors} errors of ${result.sent}`);
-  return { result, cpuUs: (cpu.user + cpu.system) / Math.max(1, result.sent) };
+  return { result, cpuUs: (cpu.user + cpu.system) / Math.max(1, result.sent), loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6 };
 }
 
 let constantBody: unknown;
@@ -261,6 +268,8 @@ async function main(): Promise<void> {
       p999: median(rs.map((r) => r.result.p999)),
       max: Math.max(...rs.map((r) => r.result.max)),
       lateP99: median(rs.map((r) => r.result.lateP99)),
+      loopP99: median(rs.map((r) => r.loopP99)),
+      loopMax: Math.max(...rs.map((r) => r.loopMax)),
       cpuUs: median(rs.map((r) => r.cpuUs)),
       ok: rs.reduce((n, r) => n + r.result.ok, 0),
     });
@@ -291,7 +300,7 @@ async function main(): Promise<void> {
         { side: `bare Fastify, open loop ${OPEN_LOOP_RATE}/s`, ...openBare },
         { side: `empty NestJS route, open loop ${OPEN_LOOP_RATE}/s`, ...openFloor },
         { side: `token API, open loop ${OPEN_LOOP_RATE}/s`, ...openApi },
-      ].map(({ side, rate: r, p50, p99, p999, max, lateP99, cpuUs }) => ({
+      ].map(({ side, rate: r, p50, p99, p999, max, lateP99, loopP99, loopMax, cpuUs }) => ({
         side,
         'requests/s': Math.round(r),
         'p50 ms': p50,
@@ -299,6 +308,7 @@ async function main(): Promise<void> {
         'p99.9 ms': p999,
         'max ms': max,
         'generator late p99 ms': lateP99,
+        'server loop delay p99 / max ms': `${loopP99.toFixed(1)} / ${loopMax.toFixed(1)}`,
         'server CPU µs/request': Math.round(cpuUs),
       })),
     );
