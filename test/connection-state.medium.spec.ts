@@ -3,13 +3,11 @@ import { DataSource } from 'typeorm';
 import { BrokenStatus, ConnectionState, TokenWrite, Transition, TRANSITIONS } from '../src/connections/connection-state';
 import type { ConnectionRow, ConnectionStatus, LastError } from '../src/connections/connection.types';
 import { ConnectionsRepository } from '../src/connections/connections.repository';
-import { dataSourceOptions } from '../src/database/data-source-options';
-import { runMigrations } from '../src/database/migrate';
 import { DeliveryHandoff } from '../src/events/delivery-handoff';
 import { EventLog } from '../src/events/event-log';
 import type { Condition } from '../src/platforms/conditions';
 import type { SealedSecret } from '../src/vault/secret';
-import { createTestDatabase } from './support/database';
+import { createMigratedDataSource } from './support/database';
 
 /** The state module holds bytes it never opens: any bytes stand for sealed tokens here. */
 const sealed = (s: string) => Buffer.from(s) as SealedSecret;
@@ -35,7 +33,7 @@ const failure = (condition: Condition, audience: 'user' | 'admin'): LastError =>
 
 /** ConnectionState (SPEC §2) on a real, migrated PostgreSQL: transitions, fences, release. */
 describe('ConnectionState: the one writer of connections.status', () => {
-  let drop: () => Promise<void>;
+  let close: (() => Promise<void>) | undefined;
   let ds: DataSource;
   let state: ConnectionState;
   let repo: ConnectionsRepository;
@@ -46,19 +44,14 @@ describe('ConnectionState: the one writer of connections.status', () => {
     (await state.markBrokenMany(owner, [{ id, version, status, error }]))[0];
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    drop = db.drop;
-    await runMigrations(db.url);
-    ds = new DataSource(dataSourceOptions(db.url, 4));
-    await ds.initialize();
+    ({ ds, close } = await createMigratedDataSource());
     state = new ConnectionState(ds, new EventLog(new DeliveryHandoff(ds)));
     repo = new ConnectionsRepository(ds);
     const made: { id: string }[] = await ds.query(`INSERT INTO tenants (platform, external_id, name) VALUES ('slack', $1, 'State') RETURNING id`, [tenantExternalId]);
     tenantId = made[0].id;
   });
   afterAll(async () => {
-    await ds?.destroy();
-    await drop?.();
+    await close?.();
   });
 
   const read = async (id: string): Promise<ConnectionRow> => {

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source-options';
-import { runMigrations } from '../src/database/migrate';
 import { ClaimedDelivery, DeliveryHandoff, DeliveryTaker } from '../src/events/delivery-handoff';
 import { EventLog } from '../src/events/event-log';
-import { createTestDatabase } from './support/database';
+import { createMigratedDataSource } from './support/database';
 
 /** A delivery worker as the hand-off sees it, recording what it is given. */
 class RecordingTaker implements DeliveryTaker {
@@ -25,7 +23,7 @@ class RecordingTaker implements DeliveryTaker {
  * after the commit, leased to the worker in the outbox meanwhile, never for a rollback.
  */
 describe('DeliveryHandoff: deliveries reach the local worker when their transaction commits', () => {
-  let drop: (() => Promise<void>) | undefined;
+  let close: (() => Promise<void>) | undefined;
   let ds: DataSource;
   let handoff: DeliveryHandoff;
   let log: EventLog;
@@ -33,11 +31,7 @@ describe('DeliveryHandoff: deliveries reach the local worker when their transact
   let endpointId: string;
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    drop = db.drop;
-    await runMigrations(db.url);
-    ds = new DataSource(dataSourceOptions(db.url, 4));
-    await ds.initialize();
+    ({ ds, close } = await createMigratedDataSource());
     handoff = new DeliveryHandoff(ds);
     log = new EventLog(handoff);
     tenantId = (await ds.query(`INSERT INTO tenants (platform, external_id, name) VALUES ('slack', $1, 'Handoff') RETURNING id`, [`T${randomUUID().slice(0, 8)}`]))[0].id;
@@ -45,8 +39,7 @@ describe('DeliveryHandoff: deliveries reach the local worker when their transact
     await ds.query(`INSERT INTO webhook_endpoints (id, url, events, secret, vault_key_id) VALUES ($1, 'https://relay.example/hooks', '{*}', '\\x00', 'k1')`, [endpointId]);
   });
   afterAll(async () => {
-    await ds?.destroy();
-    await drop?.();
+    await close?.();
   });
 
   const event = (n: number) => ({ type: 'connection.broken' as const, tenantId, data: { n } });

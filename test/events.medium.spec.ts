@@ -1,28 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ConnectionState, NewConnection } from '../src/connections/connection-state';
-import { dataSourceOptions } from '../src/database/data-source-options';
-import { runMigrations } from '../src/database/migrate';
 import { DeliveryHandoff } from '../src/events/delivery-handoff';
 import { EventLog } from '../src/events/event-log';
 import type { SealedSecret } from '../src/vault/secret';
-import { createTestDatabase } from './support/database';
+import { createMigratedDataSource } from './support/database';
 
 const sealed = (s: string) => Buffer.from(s) as SealedSecret;
 
 /** SPEC §11 on a real PostgreSQL: an event commits with its change, or not at all. */
 describe('EventLog: in the transaction of the change', () => {
-  let drop: () => Promise<void>;
+  let close: (() => Promise<void>) | undefined;
   let ds: DataSource;
   let state: ConnectionState;
   let tenantId: string;
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    drop = db.drop;
-    await runMigrations(db.url);
-    ds = new DataSource(dataSourceOptions(db.url, 4));
-    await ds.initialize();
+    ({ ds, close } = await createMigratedDataSource());
     state = new ConnectionState(ds, new EventLog(new DeliveryHandoff(ds)));
     const made: { id: string }[] = await ds.query(`INSERT INTO tenants (platform, external_id, name) VALUES ('slack', $1, 'Events') RETURNING id`, [
       `T${randomUUID().slice(0, 8)}`,
@@ -30,8 +24,7 @@ describe('EventLog: in the transaction of the change', () => {
     tenantId = made[0].id;
   });
   afterAll(async () => {
-    await ds?.destroy();
-    await drop?.();
+    await close?.();
   });
 
   const fresh = (): NewConnection => {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { inject } from 'vitest';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { runMigrations } from '../../src/database/migrate';
 
 const serverUrl = (): string => inject('databaseUrl');
 
@@ -31,6 +34,21 @@ export async function createTestDatabase(): Promise<{ url: string; name: string;
       } finally {
         await c.end();
       }
+    },
+  };
+}
+
+/** A fresh database with every migration, opened as a DataSource (`size` connections); `close` ends both. */
+export async function createMigratedDataSource(size = 4): Promise<{ ds: DataSource; close: () => Promise<void> }> {
+  const db = await createTestDatabase();
+  await runMigrations(db.url);
+  const ds = new DataSource(dataSourceOptions(db.url, size));
+  await ds.initialize();
+  return {
+    ds,
+    close: async () => {
+      await ds.destroy();
+      await db.drop();
     },
   };
 }
