@@ -41,10 +41,11 @@ interface Lane {
 }
 
 /**
- * The webhook outbox's worker (SPEC §11). Deliveries reach a local lane per endpoint (up to
- * twice `WEBHOOK_CONCURRENCY` deep) two ways: handed over by this process's transactions as
- * they commit (leased to us when written, see DeliveryHandoff), and claimed by a loop from the
- * outbox (other replicas' events, retries, replays, what a full lane handed back). Each lane
+ * The webhook outbox's worker (SPEC §11). Deliveries reach a local lane per endpoint two ways:
+ * handed over by this process's transactions as they commit (leased to us when written, see
+ * DeliveryHandoff; up to HANDOFF_DEPTH deep), and claimed by a loop from the outbox (other
+ * replicas' events, retries, replays, what a full lane handed back; a claim fills a lane only
+ * to twice `WEBHOOK_CONCURRENCY`). Each lane
  * runs at most `WEBHOOK_CONCURRENCY` POSTs at once and starts the next as soon as one ends;
  * finished attempts settle in batches beside it. A slow or dead endpoint holds only its own
  * lane, never another endpoint's nor any token call (the POSTs are sockets, not work).
