@@ -18,8 +18,8 @@ import { cpuSeconds, rssMb, startBenchApp } from './harness';
 const N = Number(process.env.SWEEP_CONNECTIONS ?? 100_000);
 /**
  * Zoom by default: it rotates the refresh token on every refresh (the strictest commit path) and
- * its adapter is one plain OAuth 2 call, so the figure is the sweep's rather than a client
- * library's. `SWEEP_PLATFORM=microsoft` adds msal-node's own cost per refresh.
+ * it is a provider description run by the one RFC 6749 adapter (SPEC §13), so the figure is the
+ * sweep's rather than a client library's. `SWEEP_PLATFORM=microsoft` adds msal-node's own cost.
  */
 const PLATFORM = process.env.SWEEP_PLATFORM === 'microsoft' ? 'microsoft' : 'zoom';
 const LATENCY_MS = 50;

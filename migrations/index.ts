@@ -10,6 +10,7 @@ import { WebhookDeliveries1764000000014 } from './1764000000014-webhook-deliveri
 import { EventsXidCursor1764000000016 } from './1764000000016-events-xid-cursor';
 import { ConnectionDegraded1764000000017 } from './1764000000017-connection-degraded';
 import { PlatformClients1764000000018 } from './1764000000018-platform-clients';
+import { GenericPlatforms1764000000020 } from './1764000000020-generic-platforms';
 import { HotLeaseUpdates1764000000019 } from './1764000000019-hot-lease-updates';
 
 /** Every migration, in order. Landed migrations are never edited; add new ones. */
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   ConnectionDegraded1764000000017,
   PlatformClients1764000000018,
   HotLeaseUpdates1764000000019,
+  GenericPlatforms1764000000020,
 ];

@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Failure, microsoftError, Sandbox, slackError, startSandbox, webexOauthError, zoomOauthError } from '../sandbox';
-import type { AppConfig, Platform } from '../src/config/app-config';
+import type { AppConfig, BuiltinPlatform as Platform } from '../src/config/app-config';
 import { loadConfig } from '../src/config/load-config';
 import { classify, matchRule, SIGNAL_TABLES, SignalRule } from '../src/platforms/classify';
 import { MicrosoftOAuth } from '../src/platforms/microsoft/microsoft-oauth';
 import { OAuthProvider, ProviderFailure } from '../src/platforms/platform';
 import { SlackOAuth } from '../src/platforms/slack/slack-oauth';
-import { WebexOAuth } from '../src/platforms/webex/webex-oauth';
-import { ZoomOAuth } from '../src/platforms/zoom/zoom-oauth';
+import { webexOAuth } from '../src/platforms/webex/webex-provider';
+import { zoomOAuth } from '../src/platforms/zoom/zoom-provider';
 import { Secret } from '../src/vault/secret';
 
 /**
@@ -23,8 +23,8 @@ const WEBEX_DEAD_REFRESH = 'The refresh token provided is expired, revoked, malf
 const ADAPTERS: Record<Platform, (config: AppConfig, options?: { timeoutMs?: number }) => OAuthProvider> = {
   microsoft: (c, o) => new MicrosoftOAuth(c, o),
   slack: (c, o) => new SlackOAuth(c, o),
-  webex: (c, o) => new WebexOAuth(c, o),
-  zoom: (c, o) => new ZoomOAuth(c, o),
+  webex: (c, o) => webexOAuth(c, o),
+  zoom: (c, o) => zoomOAuth(c, o),
 };
 
 /** The body the platform sends for a row, as its own error builder makes it. */

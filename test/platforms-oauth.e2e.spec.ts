@@ -1,14 +1,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Sandbox, startSandbox } from '../sandbox';
-import type { AppConfig, Platform } from '../src/config/app-config';
+import type { AppConfig, BuiltinPlatform as Platform } from '../src/config/app-config';
 import { loadConfig } from '../src/config/load-config';
 import { classify } from '../src/platforms/classify';
 import { MicrosoftOAuth } from '../src/platforms/microsoft/microsoft-oauth';
 import { OAuthProvider, ProviderFailure, TokenSet } from '../src/platforms/platform';
 import { missingScopes } from '../src/platforms/scope-catalog';
 import { SlackOAuth } from '../src/platforms/slack/slack-oauth';
-import { WebexOAuth } from '../src/platforms/webex/webex-oauth';
-import { ZoomOAuth } from '../src/platforms/zoom/zoom-oauth';
+import { webexOAuth } from '../src/platforms/webex/webex-provider';
+import { zoomOAuth } from '../src/platforms/zoom/zoom-provider';
 import { Secret } from '../src/vault/secret';
 
 /** The four adapters end to end against the sandbox, through the real SDKs and HTTP. */
@@ -32,10 +32,10 @@ interface Case {
 const CASES: Case[] = [
   { platform: 'microsoft', make: (c, o) => new MicrosoftOAuth(c, o), user: () => ({ tenantExternalId: randomUUID(), userExternalId: randomUUID() }), revokes: false },
   { platform: 'slack', make: (c, o) => new SlackOAuth(c, o), user: () => ({ tenantExternalId: `T0${digits()}`, userExternalId: `U0${digits()}` }), revokes: true },
-  { platform: 'webex', make: (c, o) => new WebexOAuth(c, o), user: () => ({ tenantExternalId: randomUUID(), userExternalId: randomUUID() }), revokes: false },
+  { platform: 'webex', make: (c, o) => webexOAuth(c, o), user: () => ({ tenantExternalId: randomUUID(), userExternalId: randomUUID() }), revokes: false },
   {
     platform: 'zoom',
-    make: (c, o) => new ZoomOAuth(c, o),
+    make: (c, o) => zoomOAuth(c, o),
     user: () => ({ tenantExternalId: randomBytes(8).toString('hex'), userExternalId: randomBytes(8).toString('hex') }),
     revokes: true,
   },

@@ -2,14 +2,14 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Sandbox, startSandbox } from '../sandbox';
-import type { AppConfig, Platform } from '../src/config/app-config';
+import type { AppConfig, BuiltinPlatform as Platform } from '../src/config/app-config';
 import { loadConfig } from '../src/config/load-config';
 import { MicrosoftOAuth } from '../src/platforms/microsoft/microsoft-oauth';
 import type { OAuthProvider, TokenSet } from '../src/platforms/platform';
 import { missingScopes } from '../src/platforms/scope-catalog';
 import { SlackOAuth } from '../src/platforms/slack/slack-oauth';
-import { WebexOAuth } from '../src/platforms/webex/webex-oauth';
-import { ZoomOAuth } from '../src/platforms/zoom/zoom-oauth';
+import { webexOAuth } from '../src/platforms/webex/webex-provider';
+import { zoomOAuth } from '../src/platforms/zoom/zoom-provider';
 import { Secret } from '../src/vault/secret';
 import { shapeOf, TOKEN_ANSWERS } from './fixtures/token-answers';
 
@@ -75,8 +75,8 @@ function configFor(platform: Platform, url: string): AppConfig {
 }
 
 const ADAPTERS: Record<Platform, (config: AppConfig) => OAuthProvider> = {
-  webex: (c) => new WebexOAuth(c),
-  zoom: (c) => new ZoomOAuth(c),
+  webex: (c) => webexOAuth(c),
+  zoom: (c) => zoomOAuth(c),
   slack: (c) => new SlackOAuth(c),
   microsoft: (c) => new MicrosoftOAuth(c),
 };

@@ -1,7 +1,13 @@
 import type { Rate } from '../common/rate-limit';
+import type { GenericProvider } from '../platforms/generic/providers-file';
 
-export type Platform = 'microsoft' | 'slack' | 'webex' | 'zoom';
-export const PLATFORMS: readonly Platform[] = ['microsoft', 'slack', 'webex', 'zoom'];
+/** The four platforms built in; PROVIDERS_FILE adds generic ones (SPEC §13). */
+export type BuiltinPlatform = 'microsoft' | 'slack' | 'webex' | 'zoom';
+export const BUILTIN_PLATFORMS: readonly BuiltinPlatform[] = ['microsoft', 'slack', 'webex', 'zoom'];
+/** A platform's name: one of the four, or a generic provider's (`PLATFORM_NAME`). */
+export type Platform = string;
+/** SPEC §13: a generic provider's name; the four's names match it too. */
+export const PLATFORM_NAME = /^[a-z][a-z0-9-]{1,30}$/;
 
 export interface OAuthClientConfig {
   clientId?: string;
@@ -41,6 +47,8 @@ export class AppConfig {
   rateLimit!: Rate | null;
   /** Upstream refreshes forced by token calls, per connection and replica; null: `off`. */
   forcedRefreshLimit!: Rate | null;
+  /** PROVIDERS_FILE's generic OAuth 2.0 / OIDC providers (SPEC §13), validated at start. */
+  genericProviders!: GenericProvider[];
   microsoft!: OAuthClientConfig & {
     authorityHost: string;
     botAppId?: string;

@@ -4,6 +4,7 @@ import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength,
 import { Type } from 'class-transformer';
 import * as path from 'node:path';
 import { parseRate } from '../common/rate-limit';
+import { GenericProvider, loadProvidersFile } from '../platforms/generic/providers-file';
 import { DEFAULT_BOT_SERVICE_HOSTS, parseHostPatterns } from '../platforms/microsoft/service-url';
 import { parseKeyring } from '../vault/keyring';
 import { AppConfig } from './app-config';
@@ -87,6 +88,7 @@ class Environment {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) WEBHOOK_CONCURRENCY?: number;
   @IsOptional() @IsRate() RATE_LIMIT?: string;
   @IsOptional() @IsRate() FORCED_REFRESH_LIMIT?: string;
+  @IsOptional() @IsString() @MinLength(1) PROVIDERS_FILE?: string;
 
   @IsOptional() @IsString() MICROSOFT_CLIENT_ID?: string;
   @IsOptional() @IsString() MICROSOFT_CLIENT_SECRET?: string;
@@ -143,6 +145,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
     }
   }
+  let genericProviders: GenericProvider[] = [];
+  if (e.PROVIDERS_FILE) {
+    try {
+      genericProviders = loadProvidersFile(path.resolve(e.PROVIDERS_FILE), env);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+    }
+  }
   const port = e.PORT ?? 3000;
   const config = Object.assign(new AppConfig(), {
     port,
@@ -165,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookConcurrency: e.WEBHOOK_CONCURRENCY ?? 8,
     rateLimit: parseRate(e.RATE_LIMIT ?? '100/s') ?? null,
     forcedRefreshLimit: parseRate(e.FORCED_REFRESH_LIMIT ?? '10/1m') ?? null,
+    genericProviders,
     microsoft: {
       clientId: e.MICROSOFT_CLIENT_ID,
       clientSecret: e.MICROSOFT_CLIENT_SECRET,

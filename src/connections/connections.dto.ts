@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { NO_NUL } from '../common/strings';
-import { PLATFORMS, Platform } from '../config/app-config';
+import { PLATFORM_NAME, Platform } from '../config/app-config';
 import type { ConnectionStatus } from './connection.types';
 
 const STATUSES: ConnectionStatus[] = ['active', 'needs_reauth', 'blocked', 'revoked'];
@@ -11,7 +11,10 @@ const noNul = { message: '$property must not contain NUL characters' };
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 export class ListConnectionsQuery {
-  @ApiPropertyOptional({ enum: PLATFORMS }) @IsOptional() @IsIn(PLATFORMS) platform?: Platform;
+  @ApiPropertyOptional({ pattern: PLATFORM_NAME.source, description: 'microsoft, slack, webex, zoom, or a PROVIDERS_FILE provider (GET /v1/platforms)' })
+  @IsOptional()
+  @Matches(PLATFORM_NAME, { message: 'platform must be a platform name (GET /v1/platforms lists them)' })
+  platform?: Platform;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul) tenantExternalId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul) userExternalId?: string;
   @ApiPropertyOptional({ enum: STATUSES }) @IsOptional() @IsIn(STATUSES) status?: ConnectionStatus;
@@ -26,7 +29,9 @@ export class ListConnectionsQuery {
 }
 
 export class ImportConnectionDto {
-  @ApiProperty({ enum: PLATFORMS }) @IsIn(PLATFORMS) platform!: Platform;
+  @ApiProperty({ pattern: PLATFORM_NAME.source, description: 'microsoft, slack, webex, zoom, or a PROVIDERS_FILE provider (GET /v1/platforms)' })
+  @Matches(PLATFORM_NAME, { message: 'platform must be a platform name (GET /v1/platforms lists them)' })
+  platform!: Platform;
   @ApiProperty() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul) tenantExternalId!: string;
   @ApiProperty() @IsString() @Length(1, 255) @Matches(NO_NUL, noNul) userExternalId!: string;
   @ApiProperty({ description: 'Stored sealed; never returned by any read' })
@@ -68,7 +73,7 @@ export class LastErrorView {
 
 export class ConnectionView {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: PLATFORMS }) platform!: Platform;
+  @ApiProperty({ pattern: PLATFORM_NAME.source, description: 'microsoft, slack, webex, zoom, or a PROVIDERS_FILE provider (GET /v1/platforms)' }) platform!: Platform;
   @ApiProperty({ format: 'uuid' }) tenantId!: string;
   @ApiProperty() tenantExternalId!: string;
   @ApiProperty() userExternalId!: string;

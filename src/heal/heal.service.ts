@@ -13,6 +13,7 @@ import { incidentEvent } from '../events/event-data';
 import { EventLog } from '../events/event-log';
 import type { NewEvent } from '../events/event-types';
 import { AUDIENCE } from '../platforms/conditions';
+import { OAuthProviders } from '../platforms/oauth-registry';
 import { TenantEntity } from '../tenants/tenant.entity';
 import { HealMetrics } from './heal.metrics';
 import { IncidentRow, IncidentsRepository, NewPrompt, PromptKind } from './incidents.repository';
@@ -51,6 +52,7 @@ export class HealService implements ConnectionListener {
     private readonly outbox: OutboxDoorbell,
     /** SPEC §11: incident and broken-connection events, in the transaction of the change. */
     private readonly events: EventLog,
+    private readonly providers: OAuthProviders,
   ) {}
 
   broken(row: ConnectionRow): Promise<string | undefined> {
@@ -152,7 +154,7 @@ export class HealService implements ConnectionListener {
       if (!resolved) continue;
       this.onResolved(resolved);
       await this.links.voidLinksOfIncident(incident.id);
-      if (how === 'import') continue; // SPEC §5: an import resolves without prompts
+      if (how === 'import' || !this.hasBot(row.platform)) continue; // SPEC §5: an import resolves without prompts
       const tenant = await this.tenants.findOne({ where: { id: row.tenantId } });
       const admins = (tenant?.admins ?? []).map((a) => this.prompt(resolved, 'confirmation', a.userExternalId, a.email, 'admin-note'));
       queued += await this.incidents.enqueue(this.incidents.db, [this.prompt(resolved, 'confirmation', row.userExternalId), ...admins]);
@@ -180,7 +182,7 @@ export class HealService implements ConnectionListener {
       if (!resolved) return undefined;
       const released = await this.state.releaseBlocked(m, incidentId);
       const tenant = await m.getRepository(TenantEntity).findOne({ where: { id: resolved.tenantId } });
-      const prompts = (tenant?.admins ?? []).map((a) => this.prompt(resolved, 'confirmation', a.userExternalId, a.email));
+      const prompts = this.hasBot(resolved.platform) ? (tenant?.admins ?? []).map((a) => this.prompt(resolved, 'confirmation', a.userExternalId, a.email)) : [];
       await this.incidents.enqueue(m, prompts);
       this.log.log(`admin incident ${incidentId} (${resolved.condition}) resolved; ${released} connections released for refresh`);
       return resolved;
@@ -234,9 +236,15 @@ export class HealService implements ConnectionListener {
   }
 
   private recipients(incident: IncidentRow, tenant: TenantEntity | null, user: string | undefined, kind: PromptKind, tag: string = kind): NewPrompt[] {
+    // SPEC §13: a platform without a bot is told through §11 events only (connection.broken carries the re-sync url).
+    if (!this.hasBot(incident.platform)) return [];
     if (incident.audience === 'user') return user ? [this.prompt(incident, kind, user, undefined, tag)] : [];
     if (!tenant?.admins.length) this.log.warn(`tenant ${incident.tenantId} has no admins: the ${incident.condition} incident cannot be told to anyone`);
     return (tenant?.admins ?? []).map((a) => this.prompt(incident, kind, a.userExternalId, a.email, tag));
+  }
+
+  private hasBot(platform: string): boolean {
+    return this.providers.find(platform)?.prompts !== 'events';
   }
 
   private prompt(incident: IncidentRow, kind: PromptKind, recipient: string, email?: string, tag: string = kind): NewPrompt {

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { CONDITIONS } from '../platforms/conditions';
-import { PLATFORMS } from '../config/app-config';
+import { PLATFORM_NAME } from '../config/app-config';
 
 export class ListIncidentsQuery {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() tenantId?: string;
@@ -14,7 +14,7 @@ export class ListIncidentsQuery {
 export class PromptView {
   @ApiProperty({ enum: ['initial', 'reminder', 'confirmation'] }) kind!: string;
   @ApiProperty({ description: "The person's user id on the platform" }) recipient!: string;
-  @ApiProperty({ enum: PLATFORMS }) platform!: string;
+  @ApiProperty({ pattern: PLATFORM_NAME.source, description: 'microsoft, slack, webex, zoom, or a PROVIDERS_FILE provider (GET /v1/platforms)' }) platform!: string;
   @ApiProperty({ enum: ['queued', 'sent', 'failed'] }) status!: string;
   @ApiPropertyOptional({ format: 'date-time' }) sentAt?: string;
 }

@@ -1,10 +1,11 @@
-import type { Platform } from '../config/app-config';
+import type { BuiltinPlatform, Platform } from '../config/app-config';
 import { AUDIENCE, Classification, Condition } from './conditions';
 import { MICROSOFT_SIGNALS } from './microsoft/microsoft-signals';
 import type { FailureSignals } from './platform';
 import { SLACK_SIGNALS } from './slack/slack-signals';
 import { WEBEX_SIGNALS } from './webex/webex-signals';
 import { ZOOM_SIGNALS } from './zoom/zoom-signals';
+import { RFC6749_SIGNALS } from './rfc6749-signals';
 
 /**
  * What one signal means. `dead_grant` is a refresh token the platform will not take any more
@@ -34,7 +35,7 @@ export interface SignalTable {
   rules: readonly SignalRule[];
 }
 
-export const SIGNAL_TABLES: Readonly<Record<Platform, SignalTable>> = {
+export const SIGNAL_TABLES: Readonly<Record<BuiltinPlatform, SignalTable>> = {
   microsoft: MICROSOFT_SIGNALS,
   slack: SLACK_SIGNALS,
   webex: WEBEX_SIGNALS,
@@ -53,9 +54,13 @@ const normalise = (value: string | number): string =>
     .toLowerCase()
     .replace(/[.!]+$/, '');
 
-/** The row that decides these signals, if any. */
-export function matchRule(signals: FailureSignals): SignalRule | undefined {
-  const table = SIGNAL_TABLES[signals.platform];
+/** The table of a platform: one of the four's, else the RFC 6749 table a generic provider starts from. */
+export function tableOf(platform: Platform): SignalTable {
+  return SIGNAL_TABLES[platform as BuiltinPlatform] ?? { ...RFC6749_SIGNALS, platform };
+}
+
+/** The row that decides these signals, if any. `table`: a generic provider's own (PROVIDERS_FILE). */
+export function matchRule(signals: FailureSignals, table: SignalTable = tableOf(signals.platform)): SignalRule | undefined {
   for (const key of table.precedence) {
     const seen = signals[key];
     if (seen === undefined || seen === '') continue;
@@ -79,16 +84,16 @@ export function transientReason(signals: FailureSignals, rule: SignalRule | unde
   return rule?.outcome === 'transient' ? `${rule.key} ${rule.value}` : undefined;
 }
 
-export const isTransient = (signals: FailureSignals): boolean => transientReason(signals) !== undefined;
+export const isTransient = (signals: FailureSignals, table?: SignalTable): boolean => transientReason(signals, matchRule(signals, table)) !== undefined;
 
 /**
  * Classifies a failed upstream call (SPEC §3): transient as `transientReason` says; then the
  * platform's table decides; an unknown permanent failure is `grant_revoked`, marked
  * `unclassified` with its raw code so the table can grow.
  */
-export function classify(signals: FailureSignals, context: ClassifyContext): Classification {
+export function classify(signals: FailureSignals, context: ClassifyContext, table?: SignalTable): Classification {
   const retryAfterMs = signals.retryAfterSeconds === undefined ? undefined : signals.retryAfterSeconds * 1000;
-  const rule = matchRule(signals);
+  const rule = matchRule(signals, table);
   const transient = transientReason(signals, rule);
   if (transient !== undefined) return { kind: 'transient', retryAfterMs, reason: transient };
 

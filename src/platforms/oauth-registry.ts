@@ -3,13 +3,23 @@ import type { Platform } from '../config/app-config';
 import { AppError, ProblemCode } from '../common/problem';
 import type { OAuthProvider } from './platform';
 
-/** The OAuth adapters, one per platform. Filled in by PlatformsModule. */
+/** The OAuth adapters, one per platform: the four and PROVIDERS_FILE's. Filled in by PlatformsModule. */
 @Injectable()
 export class OAuthProviders {
   private readonly byPlatform = new Map<Platform, OAuthProvider>();
 
   constructor(providers: OAuthProvider[]) {
     for (const p of providers) this.byPlatform.set(p.platform, p);
+  }
+
+  /** Whether a platform of that name exists here (configured or not). */
+  has(platform: Platform): boolean {
+    return this.byPlatform.has(platform);
+  }
+
+  /** The provider of that name, configured or not. */
+  find(platform: Platform): OAuthProvider | undefined {
+    return this.byPlatform.get(platform);
   }
 
   all(): OAuthProvider[] {

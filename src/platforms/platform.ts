@@ -1,5 +1,7 @@
 import type { Platform } from '../config/app-config';
 import type { Secret } from '../vault/secret';
+import type { SignalTable } from './classify';
+import type { PlatformScopes } from './scope-catalog';
 
 /**
  * The contracts every platform implements. Platforms know nothing of the database, the
@@ -67,10 +69,20 @@ export interface RefreshRequest {
 
 export interface OAuthProvider {
   readonly platform: Platform;
+  /** How pages name it: "Microsoft Teams", or a generic provider's `displayName`. */
+  readonly displayName: string;
   /** False when the platform has no credentials configured. */
   readonly enabled: boolean;
   /** The scopes a user connection requests, least privilege (the scope catalog). */
   readonly requiredScopes: readonly string[];
+  /** Its scope catalog and how it reports grants (scope drift reads these). */
+  readonly scopes: PlatformScopes;
+  /** Its failure table (SPEC §3). */
+  readonly signals: SignalTable;
+  /** Who carries its prompts: its bot, or §11 events only (a generic provider has no bot). */
+  readonly prompts: 'bot' | 'events';
+  /** Resolves once the provider can build an authorize URL (a generic one reads its issuer's discovery document). */
+  ready?(): Promise<void>;
   authorizeUrl(request: AuthorizeRequest): string;
   exchangeCode(request: CodeExchangeRequest): Promise<{ tokens: TokenSet; identity: Identity }>;
   refresh(request: RefreshRequest): Promise<TokenSet>;

@@ -3,21 +3,29 @@ import { AppConfig } from '../config/app-config';
 import { BotSenders } from './bot-registry';
 import { MicrosoftOAuth } from './microsoft/microsoft-oauth';
 import { TeamsBotSender } from './microsoft/teams-bot';
+import { OAuth2Provider } from './oauth2-provider';
 import { OAuthProviders } from './oauth-registry';
 import { SlackBotSender } from './slack/slack-bot';
 import { SlackOAuth } from './slack/slack-oauth';
 import { WebexBotSender } from './webex/webex-bot';
-import { WebexOAuth } from './webex/webex-oauth';
+import { webexOAuth } from './webex/webex-provider';
 import { ZoomBotSender } from './zoom/zoom-bot';
-import { ZoomOAuth } from './zoom/zoom-oauth';
+import { zoomOAuth } from './zoom/zoom-provider';
 
-/** The registries: one OAuth adapter and one bot sender per platform. */
+/** The registries: one OAuth adapter per platform (the four and PROVIDERS_FILE's), one bot sender per built-in platform. */
 @Global()
 @Module({
   providers: [
     {
       provide: OAuthProviders,
-      useFactory: (c: AppConfig) => new OAuthProviders([new MicrosoftOAuth(c), new SlackOAuth(c), new WebexOAuth(c), new ZoomOAuth(c)]),
+      useFactory: (c: AppConfig) =>
+        new OAuthProviders([
+          new MicrosoftOAuth(c),
+          new SlackOAuth(c),
+          webexOAuth(c),
+          zoomOAuth(c),
+          ...c.genericProviders.map((g) => new OAuth2Provider(g.description, { displayName: g.displayName })),
+        ]),
       inject: [AppConfig],
     },
     {

@@ -1,4 +1,4 @@
-import type { Platform } from '../config/app-config';
+import type { BuiltinPlatform } from '../config/app-config';
 import { MICROSOFT_SCOPES } from './microsoft/microsoft-scopes';
 import { SLACK_SCOPES } from './slack/slack-scopes';
 import { WEBEX_SCOPES } from './webex/webex-scopes';
@@ -34,15 +34,19 @@ export interface ScopeCatalog {
   reasons: Readonly<Record<string, string>>;
 }
 
-const CATALOG: Readonly<Record<Platform, PlatformScopes>> = {
+/** The four platforms' scopes; a generic provider's come from PROVIDERS_FILE. */
+export const BUILTIN_SCOPES: Readonly<Record<BuiltinPlatform, PlatformScopes>> = {
   microsoft: MICROSOFT_SCOPES,
   slack: SLACK_SCOPES,
   webex: WEBEX_SCOPES,
   zoom: ZOOM_SCOPES,
 };
 
-export function scopeCatalog(platform: Platform): ScopeCatalog {
-  const scopes = CATALOG[platform];
+export function scopeCatalog(platform: BuiltinPlatform): ScopeCatalog {
+  return catalogOf(BUILTIN_SCOPES[platform]);
+}
+
+export function catalogOf(scopes: PlatformScopes): ScopeCatalog {
   const reasons: Record<string, string> = {};
   for (const entry of [...scopes.bot, ...scopes.user]) reasons[entry.scope] = entry.reason;
   return {
@@ -56,8 +60,8 @@ export function scopeCatalog(platform: Platform): ScopeCatalog {
  * The required user scopes a grant lacks (scope drift). `granted` may hold single scopes or the
  * platform's own joined strings (Slack's comma list, a space-separated `scope` field).
  */
-export function missingScopes(platform: Platform, granted: readonly string[]): string[] {
-  const { user, grants } = CATALOG[platform];
+export function missingScopes(platform: BuiltinPlatform | PlatformScopes, granted: readonly string[]): string[] {
+  const { user, grants } = typeof platform === 'string' ? BUILTIN_SCOPES[platform] : platform;
   const normalise = (scope: string): string => {
     let s = scope.trim();
     for (const prefix of grants.stripPrefixes) if (s.toLowerCase().startsWith(prefix.toLowerCase())) s = s.slice(prefix.length);

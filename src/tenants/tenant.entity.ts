@@ -17,7 +17,7 @@ export interface TenantBotSettings {
 export class TenantEntity {
   /** Assigned by the service before insert: the vault binds the bot secret to it. */
   @PrimaryColumn('uuid') id!: string;
-  @Column({ type: 'varchar', length: 16 }) platform!: Platform;
+  @Column({ type: 'varchar', length: 32 }) platform!: Platform;
   @Column({ name: 'external_id', type: 'varchar', length: 255 }) externalId!: string;
   @Column({ type: 'varchar', length: 200 }) name!: string;
   @Column({ type: 'jsonb', default: () => "'[]'" }) admins!: TenantAdmin[];

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsObject, IsOptional, IsString, IsUrl, Length, Matches, ValidateNested } from 'class-validator';
-import { PLATFORMS, Platform } from '../config/app-config';
+import { ArrayMaxSize, IsArray, IsEmail, IsObject, IsOptional, IsString, IsUrl, Length, Matches, ValidateNested } from 'class-validator';
+import { PLATFORM_NAME, Platform } from '../config/app-config';
 import { NO_NUL } from '../common/strings';
 
 const noNul = { message: '$property must not contain NUL characters' };
@@ -58,8 +58,8 @@ export class TenantBotDto {
 }
 
 export class CreateTenantDto {
-  @ApiProperty({ enum: PLATFORMS })
-  @IsIn(PLATFORMS)
+  @ApiProperty({ pattern: PLATFORM_NAME.source, description: 'microsoft, slack, webex, zoom, or a PROVIDERS_FILE provider (GET /v1/platforms)' })
+  @Matches(PLATFORM_NAME, { message: 'platform must be a platform name (GET /v1/platforms lists them)' })
   platform!: Platform;
 
   @ApiProperty({ description: 'Entra tenant id, Slack team id, Webex org id or Zoom account id' })
@@ -122,7 +122,7 @@ export class TenantBotView {
 
 export class TenantView {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ enum: PLATFORMS }) platform!: Platform;
+  @ApiProperty({ pattern: PLATFORM_NAME.source, description: 'microsoft, slack, webex, zoom, or a PROVIDERS_FILE provider (GET /v1/platforms)' }) platform!: Platform;
   @ApiProperty() externalId!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ type: [TenantAdminDto] }) admins!: TenantAdminDto[];

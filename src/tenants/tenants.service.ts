@@ -5,15 +5,16 @@ import { QueryFailedError, Repository } from 'typeorm';
 import { Caller, canSeeTenant } from '../common/auth';
 import { AppError, FieldError, ProblemCode } from '../common/problem';
 import { UUID } from '../common/strings';
-import { AppConfig, Platform } from '../config/app-config';
+import { AppConfig, BuiltinPlatform, Platform } from '../config/app-config';
+import { OAuthProviders } from '../platforms/oauth-registry';
 import { checkServiceUrl, ServiceUrlPolicy, serviceUrlPolicy } from '../platforms/microsoft/service-url';
 import { Secret } from '../vault/secret';
 import { Vault } from '../vault/vault';
 import { TenantEntity } from './tenant.entity';
 import { CreateTenantDto, TenantBotDto, TenantView, UpdateTenantDto } from './tenants.dto';
 
-/** Which bot settings each platform takes (SPEC §5). */
-const BOT_KEYS: Record<Platform, readonly (keyof TenantBotDto)[]> = {
+/** Which bot settings each platform takes (SPEC §5); a generic provider has no bot, so none. */
+const BOT_KEYS: Readonly<Record<BuiltinPlatform, readonly (keyof TenantBotDto)[]>> = {
   microsoft: ['serviceUrl'],
   slack: ['botToken'],
   webex: [],
@@ -27,7 +28,7 @@ const BOT_KEYS: Record<Platform, readonly (keyof TenantBotDto)[]> = {
  */
 function checkBot(platform: Platform, externalId: string, bot: TenantBotDto | undefined, serviceUrls: ServiceUrlPolicy): void {
   if (!bot) return;
-  const allowed = BOT_KEYS[platform];
+  const allowed = BOT_KEYS[platform as BuiltinPlatform] ?? [];
   const errors: FieldError[] = (Object.keys(bot) as (keyof TenantBotDto)[])
     .filter((key) => bot[key] !== undefined && !allowed.includes(key))
     .map((key) => ({ field: `bot.${key}`, message: `is not a ${platform} bot setting (allowed: ${allowed.join(', ') || 'none'})` }));
@@ -64,12 +65,19 @@ export class TenantsService {
     @InjectRepository(TenantEntity) private readonly tenants: Repository<TenantEntity>,
     private readonly vault: Vault,
     config: AppConfig,
+    private readonly providers: OAuthProviders,
   ) {
     this.serviceUrls = serviceUrlPolicy(config.microsoft.botServiceHosts, config.microsoft.botServiceUrl);
   }
 
   async create(caller: Caller, input: CreateTenantDto): Promise<TenantView> {
     if (caller.tenantIds !== null) throw new AppError(ProblemCode.Forbidden, 'Only an admin key scoped to every tenant ("*") can create tenants.');
+    if (!this.providers.has(input.platform)) {
+      const known = this.providers.all().map((p) => p.platform);
+      throw new AppError(ProblemCode.ValidationFailed, `platform must be one of ${known.join(', ')}`, {
+        errors: [{ field: 'platform', message: `must be one of ${known.join(', ')}` }],
+      });
+    }
     checkBot(input.platform, input.externalId, input.bot, this.serviceUrls);
     try {
       const tenant = this.tenants.create({

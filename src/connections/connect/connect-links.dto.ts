@@ -1,12 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import { NO_NUL } from '../../common/strings';
-import { PLATFORMS, Platform } from '../../config/app-config';
+import { PLATFORM_NAME, Platform } from '../../config/app-config';
 
 const noNul = { message: '$property must not contain NUL characters' };
 
 export class CreateConnectLinkDto {
-  @ApiProperty({ enum: PLATFORMS }) @IsIn(PLATFORMS) platform!: Platform;
+  @ApiProperty({ pattern: PLATFORM_NAME.source, description: 'microsoft, slack, webex, zoom, or a PROVIDERS_FILE provider (GET /v1/platforms)' })
+  @Matches(PLATFORM_NAME, { message: 'platform must be a platform name (GET /v1/platforms lists them)' })
+  platform!: Platform;
   @ApiProperty({ description: 'The tenant (Entra tenant id, Slack team id, Webex org id, Zoom account id)' })
   @IsString()
   @Length(1, 255)

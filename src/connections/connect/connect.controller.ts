@@ -5,12 +5,13 @@ import { Caller, Public, Roles } from '../../common/auth';
 import { CurrentCaller } from '../../common/caller.decorator';
 import { AppError, ProblemCode } from '../../common/problem';
 import { escapeHtml, htmlPage } from '../../common/html';
-import { AppConfig, PLATFORMS, Platform } from '../../config/app-config';
-import { scopeCatalog } from '../../platforms/scope-catalog';
+import { AppConfig } from '../../config/app-config';
+import { OAuthProviders } from '../../platforms/oauth-registry';
+import { catalogOf } from '../../platforms/scope-catalog';
 import { ConnectLinkView, CreateConnectLinkDto } from './connect-links.dto';
 import { ConnectLinksService } from './connect-links.service';
 import { NONCE_COOKIE_PATH } from './oauth-browser-binding';
-import { linkProblemPage, OAuthFlowService, Page, platformName } from './oauth-flow.service';
+import { linkProblemPage, OAuthFlowService, Page } from './oauth-flow.service';
 
 function sendPage(reply: FastifyReply, page: Page, extraHtml = ''): void {
   const link = page.link ? `<p><a href="${escapeHtml(page.link.url)}">${escapeHtml(page.link.label)}</a></p>` : '';
@@ -30,6 +31,7 @@ export class ConnectController {
     private readonly links: ConnectLinksService,
     private readonly flow: OAuthFlowService,
     private readonly config: AppConfig,
+    private readonly providers: OAuthProviders,
   ) {}
 
   /** Read per request: tests (and the docs) set PUBLIC_BASE_URL after the app is built. */
@@ -57,8 +59,9 @@ export class ConnectController {
     const checked = await this.links.check(token);
     if ('problem' in checked) return sendPage(reply, linkProblemPage(checked.problem));
     const { link } = checked;
-    const name = platformName(link.platform);
-    const { requiredScopes, reasons } = scopeCatalog(link.platform);
+    const provider = this.providers.get(link.platform);
+    const name = provider.displayName;
+    const { requiredScopes, reasons } = catalogOf(provider.scopes);
     const scopes = requiredScopes.map((scope) => `<li><code>${escapeHtml(scope)}</code>: ${escapeHtml(reasons[scope] ?? 'Needed by the relay.')}</li>`).join('\n');
     const form = `<form method="post" action="/connect/${escapeHtml(token)}"><button type="submit">Continue to ${escapeHtml(name)}</button></form>`;
     sendPage(
@@ -97,8 +100,8 @@ export class ConnectController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    if (!PLATFORMS.includes(platform as Platform)) throw new AppError(ProblemCode.NotFound, 'No such platform.');
-    const { page, clearCookie } = await this.flow.callback(platform as Platform, query, request.server.parseCookie(request.headers.cookie ?? ''));
+    if (!this.providers.has(platform)) throw new AppError(ProblemCode.NotFound, 'No such platform.');
+    const { page, clearCookie } = await this.flow.callback(platform, query, request.server.parseCookie(request.headers.cookie ?? ''));
     if (clearCookie) reply.clearCookie(clearCookie, { httpOnly: true, sameSite: 'lax', path: NONCE_COOKIE_PATH, secure: this.secureCookies });
     sendPage(reply, page);
   }

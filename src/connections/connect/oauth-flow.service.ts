@@ -75,6 +75,12 @@ export class OAuthFlowService {
     if ('problem' in checked) return { page: linkProblemPage(checked.problem) };
     const link = checked.link;
     const provider = this.providers.get(link.platform);
+    try {
+      await provider.ready?.();
+    } catch (error) {
+      this.log.warn(`${link.platform} is not reachable: ${error instanceof ProviderFailure ? error.message : 'unexpected error'}`);
+      return { page: { status: 502, title: 'The platform is not answering', lines: ['The platform is not answering right now. Open your link again in a few minutes.'] } };
+    }
     const state = newToken();
     const verifier = newToken() + newToken().slice(0, 21); // 64 characters, within RFC 7636's 43-128
     const id = randomUUID();
@@ -156,7 +162,7 @@ export class OAuthFlowService {
     } catch (error) {
       const detail = error instanceof ProviderFailure ? error.message : 'unexpected error';
       this.log.warn(`code exchange failed: ${detail}`);
-      const transient = error instanceof ProviderFailure && isTransient(error.signals);
+      const transient = error instanceof ProviderFailure && isTransient(error.signals, provider.signals);
       return {
         status: transient ? 502 : 400,
         title: 'The platform did not complete the sign-in',
@@ -193,7 +199,7 @@ export class OAuthFlowService {
     return {
       status: 200,
       title: 'Connected',
-      lines: [`Your ${platformName(platform)} account is connected. Messages will cross platforms again. You can close this window.`],
+      lines: [`Your ${provider.displayName} account is connected. Messages will cross platforms again. You can close this window.`],
       ...(link.returnUrl ? { link: { label: 'Continue', url: link.returnUrl } } : {}),
     };
   }
@@ -213,7 +219,3 @@ const otherBrowser: Page = {
     'If you opened your link yourself, open it again in this browser. If someone sent you this sign-in page, you can ignore it.',
   ],
 };
-
-export function platformName(p: Platform): string {
-  return { microsoft: 'Microsoft Teams', slack: 'Slack', webex: 'Webex', zoom: 'Zoom' }[p];
-}

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { PLATFORMS, Platform } from '../../config/app-config';
+import type { Platform } from '../../config/app-config';
 import { queryRows } from '../../database/sql';
 import { EventLog } from '../../events/event-log';
 import { ReadinessContributor } from '../../observability/readiness.service';
@@ -90,7 +90,7 @@ export class ClientHealth extends ReadinessContributor implements OnModuleInit {
   }
 
   contribute(details: Record<string, unknown>): Promise<boolean> {
-    details.clients = Object.fromEntries(PLATFORMS.map((p) => [p, this.state(p)]));
+    details.clients = Object.fromEntries(this.providers.all().map((p) => [p.platform, this.state(p.platform)]));
     return Promise.resolve(true);
   }
 

@@ -165,7 +165,7 @@ export class Refresher {
             : { platform: row.platform, operation: 'refresh' as const, network: 'connection' as const, description: String(error).slice(0, 200) };
         if (!(error instanceof ProviderFailure)) this.log.error(`unexpected refresh error for ${row.id}: ${String(error)}`);
         const code = String(signals.aadsts ?? signals.platformCode ?? signals.error ?? signals.httpStatus ?? signals.network ?? 'unknown');
-        return this.fail(row, classify(signals, { refreshTokenExpiresAt: row.refreshTokenExpiresAt ?? undefined, now: new Date() }), code);
+        return this.fail(row, classify(signals, { refreshTokenExpiresAt: row.refreshTokenExpiresAt ?? undefined, now: new Date() }, provider.signals), code);
       }
       settled();
       await this.clients.reportWorking(row.platform);

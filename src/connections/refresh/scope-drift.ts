@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { OAuthProviders } from '../../platforms/oauth-registry';
 import { missingScopes } from '../../platforms/scope-catalog';
 import { ConnectionEvents } from '../connection-events';
 import type { ConnectionRow } from '../connection.types';
@@ -14,11 +15,13 @@ export class ScopeDrift {
   constructor(
     private readonly state: ConnectionState,
     private readonly events: ConnectionEvents,
+    private readonly providers: OAuthProviders,
   ) {}
 
   async check(row: ConnectionRow): Promise<ConnectionRow> {
-    if (row.status !== 'active') return row;
-    const missing = missingScopes(row.platform, row.scopes);
+    const provider = this.providers.find(row.platform);
+    if (row.status !== 'active' || !provider) return row;
+    const missing = missingScopes(provider.scopes, row.scopes);
     if (missing.length === 0) return row;
     const broken = await this.state.markDrift(row.id, row.version, {
       kind: 'condition',

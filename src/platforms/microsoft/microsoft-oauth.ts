@@ -16,7 +16,8 @@ import { retryAfterSeconds, trimDescription, upstream, UPSTREAM_TIMEOUT_MS } fro
 import { grantedScopes, statedScopes } from '../oauth2';
 import { AuthorizeRequest, CodeExchangeRequest, FailureSignals, Identity, OAuthProvider, ProviderFailure, RefreshRequest, TokenSet } from '../platform';
 import { scopeCatalog } from '../scope-catalog';
-import { MICROSOFT_REFRESH_TOKEN_LIFETIME_MS } from './microsoft-scopes';
+import { MICROSOFT_SIGNALS } from './microsoft-signals';
+import { MICROSOFT_REFRESH_TOKEN_LIFETIME_MS, MICROSOFT_SCOPES } from './microsoft-scopes';
 
 type Operation = FailureSignals['operation'];
 
@@ -44,6 +45,10 @@ const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access']);
  */
 export class MicrosoftOAuth implements OAuthProvider {
   readonly platform = 'microsoft' as const;
+  readonly displayName = 'Microsoft Teams';
+  readonly scopes = MICROSOFT_SCOPES;
+  readonly signals = MICROSOFT_SIGNALS;
+  readonly prompts = 'bot' as const;
   readonly enabled: boolean;
   readonly requiredScopes: readonly string[];
   private readonly host: URL;

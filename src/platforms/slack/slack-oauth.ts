@@ -5,6 +5,8 @@ import { describeError, networkKind, UPSTREAM_TIMEOUT_MS } from '../http';
 import { grantedScopes, statedScopes } from '../oauth2';
 import { AuthorizeRequest, CodeExchangeRequest, FailureSignals, Identity, OAuthProvider, ProviderFailure, RefreshRequest, TokenSet } from '../platform';
 import { scopeCatalog } from '../scope-catalog';
+import { SLACK_SCOPES } from './slack-scopes';
+import { SLACK_SIGNALS } from './slack-signals';
 
 type Operation = FailureSignals['operation'];
 
@@ -26,6 +28,10 @@ const ALREADY_REVOKED = new Set(['token_revoked', 'invalid_auth', 'token_expired
  */
 export class SlackOAuth implements OAuthProvider {
   readonly platform = 'slack' as const;
+  readonly displayName = 'Slack';
+  readonly scopes = SLACK_SCOPES;
+  readonly signals = SLACK_SIGNALS;
+  readonly prompts = 'bot' as const;
   readonly enabled: boolean;
   readonly requiredScopes: readonly string[];
   private readonly client: WebClient;
