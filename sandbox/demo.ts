@@ -4,10 +4,12 @@
  * platform can produce is injected; the prompts, links and confirmations are printed as
  * they arrive, and each case is healed (re-sync for users, a fixed policy for admins).
  * A relay's webhook receiver runs beside them: every event is printed as it arrives, verified
- * with the `standardwebhooks` library as a relay would.
+ * with the `standardwebhooks` library as a relay would. Last, a generic OpenID Connect provider
+ * (SPEC §13, the real `oidc-provider` as `acme`) is connected, revoked at the provider, and
+ * healed through the re-sync url its `connection.broken` event carries: it has no bot.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +22,7 @@ import { loadConfig } from '../src/config/load-config';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { runMigrations } from '../src/database/migrate';
 import { Failure, microsoftError, slackError, startSandbox, webexOauthError, zoomOauthError } from './index';
+import { providerEntry, signInWithoutBrowser, startOidcProvider } from './oidc';
 import type { SandboxPlatform } from './types';
 
 const ADMIN_KEY = 'demo-admin-key-0123456789abcdef0123456789';
@@ -57,8 +60,13 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'autoheal-demo-'));
   const pg = await startEmbeddedPostgres({ dataDir });
   const sb = await startSandbox();
+  const op = await startOidcProvider();
+  const providersFile = path.join(dataDir, 'providers.json');
+  writeFileSync(providersFile, JSON.stringify({ providers: [providerEntry(op)] }));
   const config = loadConfig({
     ...sb.env,
+    PROVIDERS_FILE: providersFile,
+    ACME_CLIENT_SECRET: op.clientSecret,
     DATABASE_URL: pg.url,
     VAULT_KEYS: `demo:${Buffer.alloc(32, 9).toString('base64')}`,
     ADMIN_API_KEY: ADMIN_KEY,
@@ -74,6 +82,7 @@ async function main(): Promise<void> {
   const address = app.getHttpServer().address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   config.publicBaseUrl = base;
+  op.configure((name) => `${base}/oauth/${name}/callback`);
   const api = async (method: string, p: string, body?: unknown) => {
     const res = await fetch(base + p, {
       method,
@@ -129,6 +138,28 @@ async function main(): Promise<void> {
     return (await fetch(consent.headers.get('location') ?? '', { redirect: 'manual', headers: { cookie } })).status;
   };
 
+  /** SPEC §13: a generic provider has no bot; the relay shows the re-sync url of the event. */
+  const generic = async () => {
+    const user = 'alice';
+    await api('POST', '/v1/tenants', { platform: 'acme', externalId: 'acme-corp', name: 'acme demo org', admins: [{ userExternalId: 'acme-admin' }] });
+    console.log(`== acme (generic OpenID Connect provider at ${op.issuer}): tenant acme-corp`);
+    const link = await api('POST', '/v1/connect-links', { platform: 'acme', tenantExternalId: 'acme-corp', userExternalId: user });
+    console.log(`  ${user} signs in at the provider's own login and consent pages → ${await signInWithoutBrowser(link.body.url as string, user)}`);
+    const found = await api('GET', `/v1/connections?platform=acme&tenantExternalId=acme-corp&userExternalId=${user}`);
+    const connectionId = (found.body.items as { id: string }[])[0].id;
+    await op.revokeAccount(user);
+    console.log(`  grant_revoked: ${user}'s grant is revoked at the provider`);
+    const res = await relayCall(`/v1/connections/${connectionId}/invalidate`);
+    console.log(`    relay gets ${res.status} ${String(res.body.type)}: condition=${String(res.body.condition)} audience=${String(res.body.audience)}`);
+    await sleep(600);
+    const events = await api('GET', '/v1/events?type=connection.broken');
+    const broken = (events.body.items as { data: { connectionId: string; url?: string } }[]).find((e) => e.data.connectionId === connectionId);
+    if (broken?.data.url) console.log(`    ${user} opens the event's re-sync url → ${await signInWithoutBrowser(broken.data.url, user)}`);
+    await sleep(800);
+    const incident = await api('GET', `/v1/incidents/${String(res.body.incidentId)}`);
+    console.log(`    incident ${String(incident.body.status)}; prompts: ${(incident.body.prompts as unknown[]).length} (no bot: the events were the prompt)`);
+  };
+
   try {
     console.log(`Auto Heal demo: service at ${base}, sandbox platforms on 127.0.0.1, webhook receiver ${String(hook.status === 201 ? 'subscribed' : hook.status)}\n`);
     for (const platform of ['microsoft', 'slack', 'webex', 'zoom'] as const) {
@@ -182,6 +213,7 @@ async function main(): Promise<void> {
         );
       }
     }
+    await generic();
   } finally {
     clearInterval(watch);
     await sleep(500); // the last events' deliveries
@@ -189,6 +221,7 @@ async function main(): Promise<void> {
     receiver.close();
     await app.close();
     await sb.close();
+    await op.close();
     await pg.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
