@@ -11,6 +11,7 @@ import { EventsXidCursor1764000000016 } from './1764000000016-events-xid-cursor'
 import { ConnectionDegraded1764000000017 } from './1764000000017-connection-degraded';
 import { PlatformClients1764000000018 } from './1764000000018-platform-clients';
 import { GenericPlatforms1764000000020 } from './1764000000020-generic-platforms';
+import { Board1764000000021 } from './1764000000021-board';
 import { HotLeaseUpdates1764000000019 } from './1764000000019-hot-lease-updates';
 
 /** Every migration, in order. Landed migrations are never edited; add new ones. */
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   PlatformClients1764000000018,
   HotLeaseUpdates1764000000019,
   GenericPlatforms1764000000020,
+  Board1764000000021,
 ];

@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConnectionsModule } from './connections/connections.module';
 import { EventsModule } from './events/events.module';
+import { BoardModule } from './board/board.module';
 import { HealModule } from './heal/heal.module';
 import { PlatformsModule } from './platforms/platforms.module';
 import { ApiClientsModule } from './api-clients/api-clients.module';
@@ -36,6 +37,7 @@ export class AppModule {
         ConnectionsModule,
         HealModule,
         WebhooksModule,
+        BoardModule,
       ],
       controllers: [ProblemsController],
       providers: [{ provide: APP_GUARD, useClass: ApiKeyGuard }],

@@ -45,7 +45,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, logger?:
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
 
-  // No hook: only the OAuth callback reads cookies (parsed there), and the token read pays nothing.
+  // No hook: only the OAuth callback and the board read cookies (parsed there), and the token read pays nothing.
   await app.register(fastifyCookie, { hook: false });
   const fastify = app.getHttpAdapter().getInstance();
   const metrics = app.get(MetricsService);

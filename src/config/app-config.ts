@@ -49,6 +49,8 @@ export class AppConfig {
   forcedRefreshLimit!: Rate | null;
   /** PROVIDERS_FILE's generic OAuth 2.0 / OIDC providers (SPEC §13), validated at start. */
   genericProviders!: GenericProvider[];
+  /** `BOARD_SESSION_TTL` (SPEC §12): lifetime of an admin board session. */
+  boardSessionTtlMs!: number;
   microsoft!: OAuthClientConfig & {
     authorityHost: string;
     botAppId?: string;

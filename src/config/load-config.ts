@@ -89,6 +89,7 @@ class Environment {
   @IsOptional() @IsRate() RATE_LIMIT?: string;
   @IsOptional() @IsRate() FORCED_REFRESH_LIMIT?: string;
   @IsOptional() @IsString() @MinLength(1) PROVIDERS_FILE?: string;
+  @IsOptional() @IsDuration() BOARD_SESSION_TTL?: string;
 
   @IsOptional() @IsString() MICROSOFT_CLIENT_ID?: string;
   @IsOptional() @IsString() MICROSOFT_CLIENT_SECRET?: string;
@@ -176,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimit: parseRate(e.RATE_LIMIT ?? '100/s') ?? null,
     forcedRefreshLimit: parseRate(e.FORCED_REFRESH_LIMIT ?? '10/1m') ?? null,
     genericProviders,
+    boardSessionTtlMs: duration(e.BOARD_SESSION_TTL ?? '8h'),
     microsoft: {
       clientId: e.MICROSOFT_CLIENT_ID,
       clientSecret: e.MICROSOFT_CLIENT_SECRET,

@@ -17,6 +17,6 @@ import { EventLogModule } from '../events/event-log.module';
   imports: [TypeOrmModule.forFeature([TenantEntity]), ConnectionsModule, TenantsModule, EventLogModule],
   controllers: [IncidentsController],
   providers: [HealMetrics, HealScheduler, HealService, IncidentsRepository, OutboxDoorbell, OutboxRepository, OutboxWorker],
-  exports: [HealService, OutboxWorker],
+  exports: [HealService, OutboxWorker, IncidentsRepository],
 })
 export class HealModule {}

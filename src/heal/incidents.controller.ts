@@ -35,21 +35,26 @@ export class IncidentsController {
     return (await this.views([row]))[0];
   }
 
-  private async views(rows: IncidentRow[]): Promise<IncidentView[]> {
-    const ids = rows.map((r) => r.id);
-    const [prompts, links] = await Promise.all([this.incidents.prompts(ids), this.incidents.connectionIds(ids)]);
-    return rows.map((r) => ({
-      id: r.id,
-      tenantId: r.tenantId,
-      connectionIds: links.filter((l) => l.incidentId === r.id).map((l) => l.connectionId),
-      condition: r.condition,
-      audience: r.audience,
-      status: r.status,
-      openedAt: r.openedAt.toISOString(),
-      ...(r.resolvedAt ? { resolvedAt: r.resolvedAt.toISOString() } : {}),
-      prompts: prompts
-        .filter((p) => p.incidentId === r.id)
-        .map((p) => ({ kind: p.kind, recipient: p.recipient, platform: p.platform, status: p.status, ...(p.sentAt ? { sentAt: p.sentAt.toISOString() } : {}) })),
-    }));
+  private views(rows: IncidentRow[]): Promise<IncidentView[]> {
+    return incidentViews(this.incidents, rows);
   }
+}
+
+/** Incidents as the API and the board show them: with their connections and prompts. */
+export async function incidentViews(incidents: IncidentsRepository, rows: IncidentRow[]): Promise<IncidentView[]> {
+  const ids = rows.map((r) => r.id);
+  const [prompts, links] = await Promise.all([incidents.prompts(ids), incidents.connectionIds(ids)]);
+  return rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenantId,
+    connectionIds: links.filter((l) => l.incidentId === r.id).map((l) => l.connectionId),
+    condition: r.condition,
+    audience: r.audience,
+    status: r.status,
+    openedAt: r.openedAt.toISOString(),
+    ...(r.resolvedAt ? { resolvedAt: r.resolvedAt.toISOString() } : {}),
+    prompts: prompts
+      .filter((p) => p.incidentId === r.id)
+      .map((p) => ({ kind: p.kind, recipient: p.recipient, platform: p.platform, status: p.status, ...(p.sentAt ? { sentAt: p.sentAt.toISOString() } : {}) })),
+  }));
 }

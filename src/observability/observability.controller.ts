@@ -1,5 +1,5 @@
-import { Controller, Get, Header, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Header, HttpCode, Req, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../common/auth';
 import { MetricsService } from './metrics.service';
@@ -13,6 +13,13 @@ export class ObservabilityController {
     private readonly readiness: ReadinessService,
     private readonly metrics: MetricsService,
   ) {}
+
+  /** Browsers ask every origin for one; an empty answer keeps a 404 out of their consoles. */
+  @Get('favicon.ico')
+  @HttpCode(204)
+  @Header('Cache-Control', 'public, max-age=86400')
+  @ApiExcludeEndpoint()
+  favicon(): void {}
 
   @Get('health/live')
   @Header('Cache-Control', 'no-store')

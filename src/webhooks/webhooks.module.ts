@@ -15,6 +15,6 @@ import { WebhookEndpointsService } from './webhook-endpoints.service';
   imports: [TypeOrmModule.forFeature([TenantEntity]), EventLogModule],
   controllers: [WebhookEndpointsController, DeliveriesController],
   providers: [WebhookEndpointsService, WebhookEndpointsRepository, DeliveriesRepository, DeliveryMetrics, DeliveryWorker],
-  exports: [WebhookEndpointsService],
+  exports: [WebhookEndpointsService, DeliveriesRepository],
 })
 export class WebhooksModule {}
