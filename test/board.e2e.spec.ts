@@ -205,11 +205,18 @@ describe('the admin board in a browser', () => {
     await ctx.close();
   });
 
-  it('the sign-in page is accessible, and no page logged a console error or a CSP violation', async () => {
+  it('the sign-in, problem and link-error pages are accessible, and no page logged a console error or a CSP violation', async () => {
     const { ctx, page } = await context();
     await page.goto(`${w.t.url}/board/sign-in`);
     await accessible(page, 'sign-in');
+    await page.goto(`${w.t.url}/problems/reauth-required`);
+    await accessible(page, 'problem');
     await ctx.close();
+    const errors = await context(true); // an unknown link answers 404: the page is what is checked
+    await errors.page.goto(`${w.t.url}/connect/${'x'.repeat(43)}`);
+    expect(await errors.page.locator('h1').textContent()).toMatch(/link/i);
+    await accessible(errors.page, 'link-error');
+    await errors.ctx.close();
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -40,9 +40,10 @@ h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
 table{border-collapse:collapse;width:100%;font-size:.95rem}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d0d4d9;vertical-align:top}
 th{background:#f1f3f4}
-td,p,li,code{overflow-wrap:anywhere}
+p,li,code{overflow-wrap:anywhere}
+td{overflow-wrap:break-word}
 a{color:#0b57d0}
-button{font-size:1rem;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}
+button{font-size:1rem;min-height:2.75rem;padding:.5rem 1rem;border-radius:.4rem;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}
 button:focus,a:focus,input:focus,select:focus{outline:3px solid #f9ab00;outline-offset:2px}
 input,select{font-size:1rem;padding:.4rem;border:1px solid #5f6368;border-radius:.3rem;max-width:100%}
 form.inline{display:inline}
@@ -134,7 +135,10 @@ export function duration(seconds: number | null | undefined): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-const COLOURS: Record<string, string> = { success: '#137333', transient: '#b06000', condition: '#a50e0e', client_misconfigured: '#7b1fa2', superseded: '#5f6368' };
+const COLOURS: Record<string, string> = { success: '#137333', superseded: '#5f6368', transient: '#b06000', client_misconfigured: '#7b1fa2' };
+/** The outcomes of failed refreshes are condition names: each its own colour, in a fixed order. */
+const MORE = ['#a50e0e', '#1a73e8', '#00796b', '#c2185b', '#5d4037', '#455a64', '#827717', '#283593'];
+const colour = (outcome: string, all: string[]): string => COLOURS[outcome] ?? MORE[all.filter((o) => !COLOURS[o]).indexOf(outcome) % MORE.length];
 
 /**
  * Refresh outcomes per hour as a stacked bar chart in inline SVG: drawn by the server, so it needs
@@ -161,7 +165,7 @@ export function outcomesChart(series: { hour: Date; outcome: string; n: number }
         y="${y.toFixed(1)}"
         width="${(barW - 2).toFixed(1)}"
         height="${height.toFixed(1)}"
-        fill="${COLOURS[o] ?? '#1a73e8'}"
+        fill="${colour(o, outcomes)}"
       ></rect>`;
     });
   });
@@ -169,7 +173,7 @@ export function outcomesChart(series: { hour: Date; outcome: string; n: number }
     .map((h, i) => ({ h, i }))
     .filter(({ i }) => i % 4 === 0)
     .map(({ h, i }) => html`<text x="${(40 + i * barW).toFixed(1)}" y="${H - 5}">${new Date(h).toISOString().slice(11, 16)}</text>`);
-  const legend = outcomes.map((o) => html`<span style="color:${COLOURS[o] ?? '#1a73e8'}">■</span> ${o} `);
+  const legend = outcomes.map((o) => html`<span style="color:${colour(o, outcomes)}">■</span> ${o} `);
   return html`<figure>
     <svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Refresh outcomes per hour, last 24 hours, highest hour ${max}">
       <text x="0" y="14">${max}</text>

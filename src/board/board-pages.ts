@@ -1,7 +1,7 @@
 import type { ConnectionView } from '../connections/connections.dto';
 import type { IncidentView } from '../heal/incidents.dto';
 import type { DeliveryRow } from '../webhooks/delivery/deliveries.repository';
-import type { Overview, TenantRow } from './board-queries';
+import type { AffectedRow, Overview, TenantRow } from './board-queries';
 import { csrfField, duration, Html, html, outcomesChart, table, when } from './board-html';
 
 /** Each condition of SPEC §3 in plain words, for the incident page. */
@@ -75,7 +75,7 @@ export function incidentsBody(items: IncidentView[], status: string | undefined,
     ${nextCursor ? html`<p><a href="/board/incidents?${status ? `status=${status}&` : ''}cursor=${encodeURIComponent(nextCursor)}">Next page</a></p>` : ''}`;
 }
 
-export function incidentBody(i: IncidentView, users: ConnectionView[]): Html {
+export function incidentBody(i: IncidentView, users: AffectedRow[]): Html {
   const timeline = [
     { at: i.openedAt, what: `opened (${i.condition})` },
     ...i.prompts.filter((p) => p.sentAt).map((p) => ({ at: p.sentAt as string, what: `${p.kind} prompt delivered to ${p.recipient}` })),
@@ -90,7 +90,8 @@ export function incidentBody(i: IncidentView, users: ConnectionView[]): Html {
       i.prompts.map((p) => [p.kind, p.recipient, p.platform, p.status, when(p.sentAt)]),
       'Nobody yet (a platform without a bot is told through its events only).',
     )}
-    <h2>Affected users</h2>
+    <h2>Affected users (${i.connectionIds.length})</h2>
+    ${users.length < i.connectionIds.length ? html`<p>The first ${users.length} by user id:</p>` : ''}
     ${table(
       'Affected connections',
       ['user', 'platform', 'status'],

@@ -12,6 +12,13 @@ export interface Overview {
   refreshes: { hour: Date; outcome: string; n: number }[];
 }
 
+export interface AffectedRow {
+  id: string;
+  platform: string;
+  userExternalId: string;
+  status: string;
+}
+
 export interface TenantRow {
   id: string;
   platform: string;
@@ -59,6 +66,16 @@ export class BoardQueries {
       ),
     ]);
     return { connections, openIncidents, healTimes, promptsFailed: failed[0]?.n ?? 0, refreshes };
+  }
+
+  /** The first `limit` of an incident's connections inside the caller's scope: one statement, however many users it affects. */
+  affected(caller: Caller, connectionIds: string[], limit: number): Promise<AffectedRow[]> {
+    return queryRows<AffectedRow>(
+      this.db,
+      `SELECT id::text, platform, user_external_id AS "userExternalId", status FROM connections
+        WHERE id = ANY($1::uuid[]) AND ($2::uuid[] IS NULL OR tenant_id = ANY($2::uuid[])) ORDER BY user_external_id LIMIT $3`,
+      [connectionIds, caller.tenantIds, limit],
+    );
   }
 
   tenants(caller: Caller, limit: number, afterId?: string): Promise<TenantRow[]> {

@@ -8,7 +8,6 @@ import { Public } from '../common/auth';
 import { UUID } from '../common/strings';
 import { AppConfig } from '../config/app-config';
 import { ConnectLinksService } from '../connections/connect/connect-links.service';
-import type { ConnectionView } from '../connections/connections.dto';
 import { ConnectionsService } from '../connections/connections.service';
 import { ClientHealth } from '../connections/refresh/client-health';
 import { incidentViews } from '../heal/incidents.controller';
@@ -27,6 +26,8 @@ import { BoardSession, BoardSessions, csrfMatches, SESSION_COOKIE } from './boar
 
 const LOGIN_CSRF_COOKIE = 'autoheal_board_login';
 const PAGE = 50;
+/** An incident page lists this many of its users (a storm's incident holds thousands); the count is of all. */
+const AFFECTED_SHOWN = 200;
 type Form = Record<string, string | undefined>;
 
 /**
@@ -115,16 +116,8 @@ export class BoardController {
     const row = UUID.test(id) ? await this.incidents.find(id, session.caller.tenantIds ?? 'all') : undefined;
     if (!row) return this.notFound(reply, session);
     const [view] = await incidentViews(this.incidents, [row]);
-    const users = await Promise.all(view.connectionIds.slice(0, 200).map((c) => this.connections.get(session.caller, c).catch(() => undefined)));
-    this.render(
-      reply,
-      session,
-      `Incident: ${view.condition}`,
-      incidentBody(
-        view,
-        users.filter((u): u is ConnectionView => u !== undefined),
-      ),
-    );
+    const users = await this.queries.affected(session.caller, view.connectionIds, AFFECTED_SHOWN);
+    this.render(reply, session, `Incident: ${view.condition}`, incidentBody(view, users));
   }
 
   @Get('connections/:id')

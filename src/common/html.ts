@@ -19,7 +19,7 @@ export function htmlPage(title: string, paragraphs: string[], extraHtml = ''): s
 <meta name="referrer" content="no-referrer">
 <title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#1a1a1a}
-button{font-size:1rem;padding:.6rem 1.2rem;border-radius:.4rem;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}
+button{font-size:1rem;min-height:2.75rem;padding:.6rem 1.2rem;border-radius:.4rem;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}
 button:focus{outline:3px solid #f9ab00;outline-offset:2px}
 h2{font-size:1.15rem;margin-top:1.5rem}
 ul{padding-left:1.25rem}
