@@ -125,7 +125,10 @@ describe('the admin board in a browser', () => {
     await accessible(page, 'incident');
     const connection = (await w.t.call('GET', `/v1/connections/${incident.connectionIds[0]}`)).body;
     await page.getByRole('link', { name: connection.userExternalId }).click();
-    expect(await page.locator('table', { hasText: 'token.refresh' }).textContent()).toContain('token_revoked');
+    const timeline = await page.locator('table', { hasText: 'token.refresh' }).textContent();
+    expect(timeline).toContain('token_revoked'); // the refresh that failed, with the platform's code
+    expect(timeline).toContain('prompt.initial (grant_revoked)'); // the DM that told the user
+    expect(timeline).toContain('key "bootstrap admin"'); // the import, by key name
     await page.getByRole('button', { name: 'Issue a fresh re-sync link' }).click();
     await accessible(page, 'connection');
     w.sb.control.signIn('slack', connection.userExternalId);

@@ -78,6 +78,19 @@ export class BoardQueries {
     );
   }
 
+  /** The prompts of the incidents this connection was in (its own and its tenant's admin incidents), newest first. */
+  promptsOf(caller: Caller, connectionId: string, limit: number): Promise<{ at: Date; kind: string; recipient: string; status: string; condition: string }[]> {
+    return queryRows(
+      this.db,
+      `SELECT coalesce(p.sent_at, p.created_at) AS at, p.kind, p.recipient, p.status, i.condition
+         FROM prompts p JOIN incidents i ON i.id = p.incident_id
+        WHERE p.incident_id IN (SELECT incident_id FROM incident_connections WHERE connection_id = $1)
+          AND ($2::uuid[] IS NULL OR p.tenant_id = ANY($2::uuid[]))
+        ORDER BY 1 DESC LIMIT $3`,
+      [connectionId, caller.tenantIds, limit],
+    );
+  }
+
   tenants(caller: Caller, limit: number, afterId?: string): Promise<TenantRow[]> {
     return queryRows<TenantRow>(
       this.db,

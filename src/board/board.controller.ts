@@ -183,7 +183,14 @@ export class BoardController {
   private async connectionPage(reply: FastifyReply, session: BoardSession, id: string, issued?: { url: string; expiresAt: string }): Promise<void> {
     const c = UUID.test(id) ? await this.connections.get(session.caller, id).catch(() => undefined) : undefined;
     if (!c) return this.notFound(reply, session);
-    const trail = await this.connections.auditTrail(session.caller, id, { limit: 100 });
+    const [audit, prompts] = await Promise.all([this.connections.auditTrail(session.caller, id, { limit: 100 }), this.queries.promptsOf(session.caller, id, 50)]);
+    // The audit trail and the prompts of its incidents, as one timeline, newest first.
+    const trail = {
+      items: [
+        ...audit.items,
+        ...prompts.map((p) => ({ at: p.at.toISOString(), actor: `bot → ${p.recipient}`, action: `prompt.${p.kind} (${p.condition})`, outcome: p.status })),
+      ].sort((a, b) => b.at.localeCompare(a.at)),
+    };
     const actors = [...new Set(trail.items.map((e) => e.actor))].filter((a) => UUID.test(a));
     const names = actors.length ? await this.db.query<{ id: string; name: string }[]>(`SELECT id::text, name FROM api_clients WHERE id = ANY($1::uuid[])`, [actors]) : [];
     const provider = this.providers.find(c.platform);
